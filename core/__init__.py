@@ -1,0 +1,1 @@
+"""Engine behind the video classifier dashboard: models, features, inference, metrics, CLIs."""

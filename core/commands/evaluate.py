@@ -1,0 +1,53 @@
+"""`python -m core evaluate`: score checkpoints on a features file and write a run JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from core.evaluation import resolve_checkpoint_paths, run_evaluation, save_run
+from core.tta import TTA_MODES
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("evaluate", help="evaluate checkpoints, the ensemble and TTA on a split")
+    parser.add_argument("--models", type=Path, default=Path("models_enhanced"), help="checkpoint folder")
+    parser.add_argument("--checkpoints", type=Path, nargs="+", help="explicit ensemble members (files)")
+    parser.add_argument("--features", type=Path, required=True, help="*_features_multiscale.h5 file")
+    parser.add_argument(
+        "--tta", action="store_true", help="also score the ensemble with test-time augmentation"
+    )
+    parser.add_argument("--tta-modes", nargs="+", choices=TTA_MODES, default=list(TTA_MODES))
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    parser.add_argument("--out", type=Path, required=True, help="run JSON to write (atomically)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        result = run_evaluation(
+            paths,
+            args.features,
+            tta_modes=args.tta_modes if args.tta else (),
+            batch_size=args.batch_size,
+            device=args.device,
+            progress=progress,
+            warnings=warnings,
+        )
+    save_run(result, args.out)
+    for name, metrics in result["predictors"].items():
+        print(f"{name:28s} accuracy {metrics['accuracy']:5.1f}%  weighted F1 {metrics['f1_weighted']:5.1f}%")
+    print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,152 @@
+"""Ensemble + TTA inference: one call gives every member's softmax for every mode and video.
+
+Sequences of all (mode, video) pairs are sorted by length and batched together, so each batch
+is padded little and runs through every member once; masking in the model makes the result
+independent of how videos are grouped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.features import FeatureSet
+from core.tta import TTA_MODES, tta_indices, validate_modes
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _model_device(models: Sequence[nn.Module]) -> torch.device:
+    return next(models[0].parameters()).device
+
+
+@dataclass(frozen=True)
+class _Item:
+    mode_index: int
+    video_index: int
+    time_indices: torch.Tensor
+
+
+def _plan_items(num_frames: np.ndarray, modes: Sequence[str]) -> list[_Item]:
+    items = [
+        _Item(a, i, tta_indices(int(length), mode))
+        for a, mode in enumerate(modes)
+        for i, length in enumerate(num_frames)
+    ]
+    return sorted(items, key=lambda item: len(item.time_indices))
+
+
+def _gather_batch(features: torch.Tensor, batch: Sequence[_Item]) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = torch.tensor([len(item.time_indices) for item in batch])
+    padded = features.new_zeros((len(batch), int(lengths.max()), features.shape[2]))
+    for row, item in enumerate(batch):
+        padded[row, : len(item.time_indices)] = features[item.video_index, item.time_indices]
+    return padded, lengths
+
+
+def predict_split(
+    models: Sequence[nn.Module],
+    feature_set: FeatureSet,
+    modes: Sequence[str] = TTA_MODES,
+    batch_size: int = 32,
+    device: torch.device | str | None = None,
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Softmax probabilities shaped [members, modes, videos, classes]."""
+    if not models:
+        raise ValueError("no models to predict with")
+    modes = validate_modes(tuple(modes))
+    target = torch.device(device) if device is not None else _model_device(models)
+    for model in models:
+        model.to(target).eval()
+    features = torch.from_numpy(feature_set.features)
+    items = _plan_items(feature_set.num_frames, modes)
+    num_classes = models[0].config.num_classes
+    out = np.zeros((len(models), len(modes), feature_set.num_videos, num_classes), dtype=np.float32)
+    with torch.inference_mode():
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            padded, lengths = _gather_batch(features, batch)
+            padded = padded.to(target, non_blocking=True)
+            rows_mode = [item.mode_index for item in batch]
+            rows_video = [item.video_index for item in batch]
+            for m, model in enumerate(models):
+                probs = torch.softmax(model(padded, lengths.to(target)).float(), dim=1).cpu().numpy()
+                out[m, rows_mode, rows_video] = probs
+            if progress is not None:
+                progress(min(start + batch_size, len(items)), len(items))
+    return out
+
+
+@dataclass(frozen=True)
+class SequencePrediction:
+    probabilities: np.ndarray
+    attention: np.ndarray
+    modes: tuple[str, ...]
+
+
+def predict_sequence(
+    models: Sequence[nn.Module], features: np.ndarray, modes: Sequence[str] = TTA_MODES
+) -> SequencePrediction:
+    """One video: probabilities [members, modes, classes] and the pooling attention [members, T]
+    of the unaugmented sequence (which time steps each member relied on)."""
+    modes = validate_modes(tuple(modes))
+    target = _model_device(models)
+    sequence = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(target)
+    length = sequence.shape[0]
+    probabilities = np.zeros((len(models), len(modes), models[0].config.num_classes), dtype=np.float32)
+    attention = np.zeros((len(models), length), dtype=np.float32)
+    with torch.inference_mode():
+        for a, mode in enumerate(modes):
+            indices = tta_indices(length, mode).to(target)
+            batch = sequence[indices].unsqueeze(0)
+            lengths = torch.tensor([len(indices)], device=target)
+            for m, model in enumerate(models):
+                logits, weights = model.forward_with_attention(batch, lengths)
+                probabilities[m, a] = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+                if mode == "original":
+                    attention[m] = weights[0].float().cpu().numpy()
+    return SequencePrediction(probabilities, attention, modes)
+
+
+def combine_probabilities(
+    probabilities: np.ndarray,
+    members: Sequence[int] | None = None,
+    weights: Sequence[float] | None = None,
+    mode_indices: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Soft vote over stored probabilities [M, A, ..., K]: weighted mean over the chosen members,
+    then mean over the chosen TTA modes. No model is re-run."""
+    members = list(range(probabilities.shape[0])) if members is None else list(members)
+    mode_indices = [0] if mode_indices is None else list(mode_indices)
+    if not members:
+        raise ValueError("choose at least one ensemble member")
+    if not mode_indices:
+        raise ValueError("choose at least one TTA mode")
+    w = np.ones(len(members)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(members),) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be non-negative, one per member, and not all zero")
+    chosen = probabilities[members][:, mode_indices]
+    per_mode = np.tensordot(w / w.sum(), chosen, axes=(0, 0))
+    return per_mode.mean(axis=0)
+
+
+def predictor_probabilities(
+    probabilities: np.ndarray, member_names: Sequence[str], modes: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Each member alone (unaugmented), the ensemble, and the ensemble with TTA when more than
+    the original mode was computed."""
+    original = list(modes).index("original")
+    predictors = {name: probabilities[m, original] for m, name in enumerate(member_names)}
+    predictors["ensemble"] = combine_probabilities(probabilities, mode_indices=[original])
+    if len(modes) > 1:
+        predictors["ensemble_tta"] = combine_probabilities(probabilities, mode_indices=range(len(modes)))
+    return predictors

@@ -1,0 +1,132 @@
+"""Classification metrics (scikit-learn definitions, percentages) and significance tools."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.stats import binomtest
+from sklearn.metrics import (
+    accuracy_score,
+    cohen_kappa_score,
+    confusion_matrix,
+    f1_score,
+    precision_recall_fscore_support,
+)
+
+
+def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> dict[str, Any]:
+    """Accuracy, weighted F1, per-class precision/recall/F1 (percent) and the confusion matrix
+    (rows = true class)."""
+    labels = list(range(num_classes))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, average=None, zero_division=0
+    )
+    return {
+        "accuracy": 100.0 * float(accuracy_score(y_true, y_pred)),
+        "f1_weighted": 100.0
+        * float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)),
+        "f1_per_class": (100.0 * f1).tolist(),
+        "precision_per_class": (100.0 * precision).tolist(),
+        "recall_per_class": (100.0 * recall).tolist(),
+        "support_per_class": support.astype(int).tolist(),
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def _batched_weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Weighted F1 (sklearn's definition, zero_division=0) for each row of [B, N] label arrays."""
+    resamples = y_true.shape[0]
+    flat = (np.arange(resamples)[:, None] * num_classes + y_true) * num_classes + y_pred
+    counts = np.bincount(flat.ravel(), minlength=resamples * num_classes * num_classes)
+    confusion = counts.reshape(resamples, num_classes, num_classes)
+    true_positive = np.diagonal(confusion, axis1=1, axis2=2).astype(float)
+    support = confusion.sum(axis=2)
+    predicted = confusion.sum(axis=1)
+    denominator = support + predicted
+    f1 = np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
+    return (f1 * support).sum(axis=1) / support.sum(axis=1)
+
+
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    low: float
+    high: float
+
+
+def bootstrap_ci(
+    y_true: Sequence[int],
+    y_pred: Sequence[int],
+    num_classes: int,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, ConfidenceInterval]:
+    """Percentile bootstrap intervals (percent) for accuracy and weighted F1, resampling videos."""
+    true = np.asarray(y_true)
+    pred = np.asarray(y_pred)
+    rng = np.random.default_rng(seed)
+    rows = rng.integers(0, len(true), size=(n_resamples, len(true)))
+    accuracy = (true[rows] == pred[rows]).mean(axis=1)
+    f1 = _batched_weighted_f1(true[rows], pred[rows], num_classes)
+    tail = 100.0 * (1 - confidence) / 2
+    out = {}
+    for name, values in (("accuracy", accuracy), ("f1_weighted", f1)):
+        low, high = np.percentile(100.0 * values, [tail, 100.0 - tail])
+        out[name] = ConfidenceInterval(float(low), float(high))
+    return out
+
+
+@dataclass(frozen=True)
+class McNemarResult:
+    only_a_correct: int
+    only_b_correct: int
+    p_value: float
+
+
+def mcnemar_exact(y_true: Sequence[int], pred_a: Sequence[int], pred_b: Sequence[int]) -> McNemarResult:
+    """Exact (binomial) paired McNemar test on the videos where exactly one predictor is right."""
+    true = np.asarray(y_true)
+    a_right = np.asarray(pred_a) == true
+    b_right = np.asarray(pred_b) == true
+    only_a = int((a_right & ~b_right).sum())
+    only_b = int((~a_right & b_right).sum())
+    discordant = only_a + only_b
+    p_value = 1.0 if discordant == 0 else float(binomtest(min(only_a, only_b), discordant, 0.5).pvalue)
+    return McNemarResult(only_a, only_b, min(p_value, 1.0))
+
+
+def pairwise_agreement(predictions: Mapping[str, Sequence[int]]) -> pd.DataFrame:
+    """One row per ordered pair of predictors: disagreement rate (percent) and Cohen's kappa."""
+    rows = []
+    for a, pred_a in predictions.items():
+        for b, pred_b in predictions.items():
+            same = np.array_equal(np.asarray(pred_a), np.asarray(pred_b))
+            kappa = 1.0 if same else float(cohen_kappa_score(pred_a, pred_b))
+            disagreement = 100.0 * float(np.mean(np.asarray(pred_a) != np.asarray(pred_b)))
+            rows.append({"a": a, "b": b, "disagreement": disagreement, "kappa": kappa})
+    return pd.DataFrame(rows)
+
+
+def collapsed_classes(
+    f1_by_predictor: Mapping[str, Sequence[float]],
+    class_names: Sequence[str],
+    gap: float = 30.0,
+) -> list[tuple[str, str, float, float]]:
+    """(predictor, class, its F1, median F1 of the others) where a member's class F1 is at least
+    `gap` points below the median of the other members — the signature of a collapsed model."""
+    names = list(f1_by_predictor)
+    if len(names) < 2:
+        return []
+    table = np.asarray([f1_by_predictor[n] for n in names], dtype=float)
+    flagged = []
+    for i, name in enumerate(names):
+        others = np.delete(table, i, axis=0)
+        reference = np.median(others, axis=0)
+        for k, class_name in enumerate(class_names):
+            if reference[k] - table[i, k] >= gap:
+                flagged.append((name, class_name, float(table[i, k]), float(reference[k])))
+    return flagged

@@ -1,0 +1,36 @@
+"""Test-time augmentation over a [T, D] sequence (DESIGN §4)."""
+
+from __future__ import annotations
+
+import torch
+
+TTA_MODES: tuple[str, ...] = ("original", "reverse", "speed_up", "speed_down")
+
+
+def tta_indices(length: int, mode: str) -> torch.Tensor:
+    """Time indices a mode reads from a sequence of true length `length`."""
+    identity = torch.arange(length)
+    if mode == "original":
+        return identity
+    if mode == "reverse":
+        return identity.flip(0)
+    if mode == "speed_up":
+        return torch.linspace(0, length - 1, length // 2).long() if length > 10 else identity
+    if mode == "speed_down":
+        if length <= 5:
+            return identity
+        return torch.linspace(0, length - 1, int(length * 1.5)).long().clamp(max=length - 1)
+    raise ValueError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
+
+
+def apply_tta(features: torch.Tensor, mode: str) -> torch.Tensor:
+    return features[tta_indices(features.shape[0], mode).to(features.device)]
+
+
+def validate_modes(modes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    unknown = [m for m in modes if m not in TTA_MODES]
+    if unknown:
+        raise ValueError(f"unknown TTA mode(s) {', '.join(unknown)}; choose from {', '.join(TTA_MODES)}")
+    if not modes:
+        raise ValueError("at least one TTA mode is needed")
+    return tuple(modes)
