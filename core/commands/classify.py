@@ -1,0 +1,145 @@
+"""`python -m core classify`: classify video clips with the ensemble, featurised as it was trained."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.backbones import BackboneError
+from core.checkpoints import LoadedCheckpoint, load_checkpoint
+from core.evaluation import resolve_checkpoint_paths
+from core.extraction import (
+    RecipeError,
+    check_recipe_fits_models,
+    featurize_clip,
+    resolve_classification_recipe,
+)
+from core.features import open_features
+from core.inference import predict_sequence, predictor_probabilities
+from core.paths import ProjectPaths
+from core.recipe import FeatureRecipe
+from core.tta import TTA_MODES
+from core.video import VideoDecodeError
+
+EXIT_CLIP_FAILED = 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "classify",
+        help="classify video clips with the checkpoint ensemble",
+        description="Featurises each clip with the recipe the checkpoints were trained on (or, for "
+        "checkpoints that record none, the recipe of --features) and prints every model's, the "
+        "ensemble's and each TTA mode's class probabilities. Exit code 1 when any clip failed.",
+    )
+    parser.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help="video file(s)")
+    parser.add_argument("--models", type=Path, default=Path("models_enhanced"), help="checkpoint folder")
+    parser.add_argument("--checkpoints", type=Path, nargs="+", help="explicit ensemble members (files)")
+    parser.add_argument(
+        "--features",
+        type=Path,
+        default=ProjectPaths.at().features_file("test"),
+        help="feature file whose recipe stands in for checkpoints that record none (default: %(default)s)",
+    )
+    parser.add_argument("--weights", type=Path, help="backbone weights file (torchvision backbones)")
+    parser.add_argument(
+        "--tta", action="store_true", help="verdict from the ensemble with test-time augmentation"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object per clip, as a JSON list")
+    parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    parser.set_defaults(func=run)
+
+
+def features_file_recipe(path: Path) -> FeatureRecipe | None:
+    if not path.is_file():
+        return None
+    with open_features(path) as handle:
+        return handle.recipe
+
+
+def ensemble_recipe(members: Sequence[LoadedCheckpoint], features_path: Path) -> FeatureRecipe:
+    checkpoint_recipes = [member.recipe for member in members]
+    fallback = None if any(checkpoint_recipes) else features_file_recipe(features_path)
+    recipe = resolve_classification_recipe(checkpoint_recipes, fallback)
+    check_recipe_fits_models(recipe, [member.config.feature_dim for member in members])
+    return recipe
+
+
+def by_class(probabilities: np.ndarray, class_names: Sequence[str]) -> dict[str, float]:
+    return {name: round(float(p), 6) for name, p in zip(class_names, probabilities, strict=True)}
+
+
+def classify_clip(
+    path: Path, members: Sequence[LoadedCheckpoint], recipe: FeatureRecipe, args: argparse.Namespace
+) -> dict[str, Any]:
+    features = featurize_clip(path, recipe, weights=args.weights, device=args.device)
+    modes = TTA_MODES if args.tta else ("original",)
+    prediction = predict_sequence([member.model for member in members], features, modes)
+    names = [member.name for member in members]
+    predictors = predictor_probabilities(prediction.probabilities, names, modes)
+    verdict_source = "ensemble_tta" if args.tta else "ensemble"
+    verdict = predictors[verdict_source]
+    class_names = members[0].class_names
+    result: dict[str, Any] = {
+        "path": str(path),
+        "predicted_class": class_names[int(np.argmax(verdict))],
+        "confidence": round(float(np.max(verdict)), 6),
+        "verdict_from": verdict_source,
+        "models": {name: by_class(predictors[name], class_names) for name in names},
+        "ensemble": by_class(predictors["ensemble"], class_names),
+    }
+    if args.tta:
+        ensemble_per_mode = prediction.probabilities.mean(axis=0)
+        result["tta_modes"] = {
+            mode: by_class(ensemble_per_mode[a], class_names) for a, mode in enumerate(modes)
+        }
+        result["ensemble_tta"] = by_class(predictors["ensemble_tta"], class_names)
+    return result
+
+
+def format_probabilities(label: str, probabilities: dict[str, float]) -> str:
+    cells = "  ".join(f"{name} {100 * p:5.1f}%" for name, p in probabilities.items())
+    return f"  {label:28s} {cells}"
+
+
+def print_result(result: dict[str, Any]) -> None:
+    print(result["path"])
+    if "error" in result:
+        print(f"  error: {result['error']}")
+        return
+    for name, probabilities in result["models"].items():
+        print(format_probabilities(name, probabilities))
+    print(format_probabilities("ensemble", result["ensemble"]))
+    for mode, probabilities in result.get("tta_modes", {}).items():
+        print(format_probabilities(f"ensemble, TTA {mode}", probabilities))
+    if "ensemble_tta" in result:
+        print(format_probabilities("ensemble + TTA", result["ensemble_tta"]))
+    confidence = 100 * result["confidence"]
+    print(f"  verdict: {result['predicted_class']} ({confidence:.1f}%, {result['verdict_from']})")
+
+
+def run(args: argparse.Namespace) -> int:
+    paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    members = [load_checkpoint(path, args.device) for path in paths]
+    recipe = ensemble_recipe(members, args.features)
+    results = []
+    for clip in args.clips:
+        try:
+            results.append(classify_clip(clip, members, recipe, args))
+        except (VideoDecodeError, BackboneError, RecipeError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            results.append({"path": str(clip), "error": str(exc)})
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for result in results:
+            print_result(result)
+    return EXIT_CLIP_FAILED if any("error" in result for result in results) else 0
