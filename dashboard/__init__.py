@@ -1,0 +1,1 @@
+"""App-side helpers shared by the pages: caching, theme, sidebar, demo bootstrap."""

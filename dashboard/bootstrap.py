@@ -1,0 +1,46 @@
+"""First launch on a machine with no artifacts: build the demo bundle, with visible progress."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import streamlit as st
+
+from core.artifacts import has_any_artifacts
+from core.paths import ProjectPaths
+
+DEMO_SCALE_ENV = "DASHBOARD_DEMO_SCALE"
+
+
+@st.cache_resource
+def _build_lock() -> threading.Lock:
+    return threading.Lock()
+
+
+def ensure_demo_bundle(paths: ProjectPaths) -> None:
+    """Build the demo bundle when the project holds no checkpoints and no features at all.
+
+    One build per process: a second browser session waits on the lock and then finds the
+    artifacts the first one wrote."""
+    if has_any_artifacts(paths):
+        return
+    st.title("Setting up the demo bundle")
+    st.write(
+        f"No checkpoints in `{paths.models_dir}` and no features in `{paths.features_dir}`. "
+        "Building a small demo dataset and ensemble so every page has something to show; "
+        "put your own `models_enhanced/` and `features_enhanced/` here to analyse your classifier."
+    )
+    # Imported here: the generator and trainer are only needed on a machine without artifacts.
+    from core.demo_bundle import build_demo_bundle
+
+    bar = st.progress(0.0, text="Waiting for another session's build…")
+    with _build_lock():
+        if not has_any_artifacts(paths):
+            build_demo_bundle(
+                paths.root,
+                scale=os.environ.get(DEMO_SCALE_ENV, "full"),
+                progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
+            )
+    bar.empty()
+    st.rerun()
