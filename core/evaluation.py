@@ -24,7 +24,7 @@ from core.checkpoints import (
     missing_ensemble_members,
 )
 from core.features import FeatureSet, load_feature_set
-from core.inference import default_device, predict_split, predictor_probabilities
+from core.inference import DEFAULT_BATCH_SIZE, default_device, predict_split, predictor_probabilities
 from core.metrics import bootstrap_ci, compute_metrics
 from core.tta import TTA_MODES, validate_modes
 
@@ -133,7 +133,7 @@ def run_evaluation(
     features_path: str | Path,
     *,
     tta_modes: Sequence[str] = TTA_MODES,
-    batch_size: int = 32,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
     warnings: Sequence[str] = (),

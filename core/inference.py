@@ -7,7 +7,9 @@ independent of how videos are grouped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +20,7 @@ from core.features import FeatureSet
 from core.tta import TTA_MODES, tta_indices, validate_modes
 
 ProgressCallback = Callable[[int, int], None]
+DEFAULT_BATCH_SIZE = 48
 
 
 def default_device() -> torch.device:
@@ -52,15 +55,47 @@ def _gather_batch(features: torch.Tensor, batch: Sequence[_Item]) -> tuple[torch
     return padded, lengths
 
 
+@contextmanager
+def _intra_op_threads(count: int) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run_unit(
+    model: nn.Module,
+    features: torch.Tensor,
+    batch: Sequence[_Item],
+    target: torch.device,
+    out: np.ndarray,
+    m: int,
+) -> None:
+    # inference_mode is thread-local, so each worker enters it itself.
+    with torch.inference_mode():
+        padded, lengths = _gather_batch(features, batch)
+        logits = model(padded.to(target, non_blocking=True), lengths.to(target))
+        probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
+    out[m, [item.mode_index for item in batch], [item.video_index for item in batch]] = probs
+
+
 def predict_split(
     models: Sequence[nn.Module],
     feature_set: FeatureSet,
     modes: Sequence[str] = TTA_MODES,
-    batch_size: int = 32,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
 ) -> np.ndarray:
-    """Softmax probabilities shaped [members, modes, videos, classes]."""
+    """Softmax probabilities shaped [members, modes, videos, classes].
+
+    On CPU the (batch, member) units run concurrently, one per core with one intra-op thread
+    each: the LSTM's per-step matrix products are too small for intra-op threads to pay off,
+    so this is 1.6-2x faster than giving every op all cores. Each unit writes its own slice.
+    If `progress` raises, pending units are cancelled and the exception propagates.
+    """
     if not models:
         raise ValueError("no models to predict with")
     modes = validate_modes(tuple(modes))
@@ -69,20 +104,26 @@ def predict_split(
         model.to(target).eval()
     features = torch.from_numpy(feature_set.features)
     items = _plan_items(feature_set.num_frames, modes)
-    num_classes = models[0].config.num_classes
-    out = np.zeros((len(models), len(modes), feature_set.num_videos, num_classes), dtype=np.float32)
-    with torch.inference_mode():
-        for start in range(0, len(items), batch_size):
-            batch = items[start : start + batch_size]
-            padded, lengths = _gather_batch(features, batch)
-            padded = padded.to(target, non_blocking=True)
-            rows_mode = [item.mode_index for item in batch]
-            rows_video = [item.video_index for item in batch]
-            for m, model in enumerate(models):
-                probs = torch.softmax(model(padded, lengths.to(target)).float(), dim=1).cpu().numpy()
-                out[m, rows_mode, rows_video] = probs
-            if progress is not None:
-                progress(min(start + batch_size, len(items)), len(items))
+    batches = [items[start : start + batch_size] for start in range(0, len(items), batch_size)]
+    units = [(m, batch) for batch in batches for m in range(len(models))]
+    out = np.zeros(
+        (len(models), len(modes), feature_set.num_videos, models[0].config.num_classes), np.float32
+    )
+    workers = torch.get_num_threads() if target.type == "cpu" else 1
+    with (
+        _intra_op_threads(1 if workers > 1 else torch.get_num_threads()),
+        ThreadPoolExecutor(workers) as pool,
+    ):
+        futures = [pool.submit(_run_unit, models[m], features, batch, target, out, m) for m, batch in units]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()
+                if progress is not None:
+                    progress(done, len(futures))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
     return out
 
 

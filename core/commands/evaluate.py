@@ -9,6 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.evaluation import resolve_checkpoint_paths, run_evaluation, save_run
+from core.inference import DEFAULT_BATCH_SIZE
 from core.tta import TTA_MODES
 
 
@@ -21,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--tta", action="store_true", help="also score the ensemble with test-time augmentation"
     )
     parser.add_argument("--tta-modes", nargs="+", choices=TTA_MODES, default=list(TTA_MODES))
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="sequences per forward pass"
+    )
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     parser.add_argument("--out", type=Path, required=True, help="run JSON to write (atomically)")
     parser.set_defaults(func=run)
