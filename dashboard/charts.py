@@ -1,0 +1,178 @@
+"""Plotly figure builders for the Overview, Classify and Compare pages (class colours from the theme)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard.theme import class_color_map, predictor_color_map, short_name
+
+_MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+
+
+def probability_bars(table: pd.DataFrame, class_names: Sequence[str], title: str) -> go.Figure:
+    """Grouped bars: one group per predictor, one bar per class (percent), as `clip_table` rows."""
+    colors = class_color_map(class_names)
+    labels = [short_name(p) for p in table["predictor"]]
+    figure = go.Figure()
+    for name in class_names:
+        figure.add_bar(
+            x=labels,
+            y=table[name],
+            name=name,
+            marker_color=colors[name],
+            hovertemplate="%{x}<br>" + name + ": %{y:.1f}%<extra></extra>",
+        )
+    figure.update_layout(
+        barmode="group",
+        title=title,
+        yaxis={"title": "probability (%)", "range": [0, 100]},
+        legend={"orientation": "h", "y": -0.15},
+        margin=_MARGIN,
+        height=380,
+    )
+    return figure
+
+
+def interval_chart(table: pd.DataFrame, metric: str, low: str, high: str, title: str) -> go.Figure:
+    """A point with its 95% interval per predictor (rows of `SplitPredictions.headline_table`)."""
+    colors = predictor_color_map(list(table["predictor"]))
+    figure = go.Figure()
+    for _, row in table.iterrows():
+        figure.add_scatter(
+            x=[row[metric]],
+            y=[short_name(row["predictor"])],
+            mode="markers",
+            marker={"size": 11, "color": colors[row["predictor"]]},
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": [row[high] - row[metric]],
+                "arrayminus": [row[metric] - row[low]],
+            },
+            showlegend=False,
+            hovertemplate=f"%{{y}}: %{{x:.1f}}% ({row[low]:.1f}–{row[high]:.1f}%)<extra></extra>",
+        )
+    figure.update_layout(
+        title=title, xaxis={"title": "%"}, yaxis={"autorange": "reversed"}, margin=_MARGIN, height=300
+    )
+    return figure
+
+
+def agreement_heatmap(matrix: pd.DataFrame, title: str, value_format: str, colorscale: str) -> go.Figure:
+    """Member x member heatmap with the values written in the cells."""
+    labels = [short_name(n) for n in matrix.index]
+    values = matrix.to_numpy(dtype=float)
+    figure = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=labels,
+            y=labels,
+            colorscale=colorscale,
+            text=[[format(v, value_format) for v in row] for row in values],
+            texttemplate="%{text}",
+            hovertemplate="%{y} vs %{x}: %{text}<extra></extra>",
+        )
+    )
+    figure.update_layout(title=title, yaxis={"autorange": "reversed"}, margin=_MARGIN, height=340)
+    return figure
+
+
+def class_f1_bars(table: pd.DataFrame, class_names: Sequence[str], title: str) -> go.Figure:
+    """Per-class F1 of several predictors (rows with `F1 <class>` columns), grouped by predictor."""
+    colors = class_color_map(class_names)
+    labels = [short_name(p) for p in table["predictor"]]
+    figure = go.Figure()
+    for name in class_names:
+        figure.add_bar(
+            x=labels,
+            y=table[f"F1 {name}"],
+            name=name,
+            marker_color=colors[name],
+            hovertemplate="%{x}<br>F1 " + name + ": %{y:.1f}%<extra></extra>",
+        )
+    figure.update_layout(
+        barmode="group",
+        title=title,
+        yaxis={"title": "F1 (%)", "range": [0, 100]},
+        legend={"orientation": "h", "y": -0.15},
+        margin=_MARGIN,
+        height=340,
+    )
+    return figure
+
+
+def _png_uri(image: np.ndarray) -> str:
+    ok, encoded = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise ValueError("could not encode a frame thumbnail as PNG")
+    return "data:image/png;base64," + base64.b64encode(encoded.tobytes()).decode("ascii")
+
+
+def _attention_traces(
+    figure: go.Figure, per_frame: np.ndarray, members: Sequence[str], **position: int
+) -> None:
+    colors = predictor_color_map(list(members))
+    frames = np.arange(per_frame.shape[1])
+    for name, values in zip(members, per_frame, strict=True):
+        figure.add_scatter(
+            x=frames,
+            y=values,
+            mode="lines+markers",
+            name=short_name(name),
+            line={"color": colors[name]},
+            hovertemplate=short_name(name) + " · frame %{x}: %{y:.1f}%<extra></extra>",
+            **position,
+        )
+
+
+def attention_strip(
+    per_frame: np.ndarray,
+    members: Sequence[str],
+    thumbnails: Sequence[np.ndarray] = (),
+    positions: Sequence[int] = (),
+) -> go.Figure:
+    """Pooling attention per decoded frame, with the sampled frames placed above the frame they
+    show on the same x axis; without thumbnails, the attention alone."""
+    num_frames = per_frame.shape[1]
+    if not len(thumbnails):
+        figure = go.Figure()
+        _attention_traces(figure, per_frame, members)
+        figure.update_layout(xaxis={"title": "frame"}, yaxis={"title": "attention (%)"})
+    else:
+        figure = make_subplots(
+            rows=2, cols=1, shared_xaxes=True, row_heights=[0.3, 0.7], vertical_spacing=0.03
+        )
+        width = num_frames / len(thumbnails)
+        for image, position in zip(thumbnails, positions, strict=True):
+            figure.add_layout_image(
+                source=_png_uri(image),
+                xref="x",
+                yref="y domain",
+                x=position - width / 2,
+                y=1,
+                sizex=width * 0.96,
+                sizey=1,
+                sizing="contain",
+                xanchor="left",
+                yanchor="top",
+                layer="above",
+            )
+        figure.update_yaxes(visible=False, range=[0, 1], row=1, col=1)
+        _attention_traces(figure, per_frame, members, row=2, col=1)
+        figure.update_yaxes(title="attention (%)", row=2, col=1)
+        figure.update_xaxes(title="frame", row=2, col=1)
+    figure.update_xaxes(range=[-0.5, num_frames - 0.5])
+    figure.update_layout(
+        title="Pooling attention per frame",
+        margin=_MARGIN,
+        height=420,
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return figure

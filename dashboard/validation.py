@@ -1,0 +1,46 @@
+"""The split the Overview compares recorded (validation) numbers against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.analysis import SplitPredictions
+from core.artifacts import FeatureFileInfo, compatibility_problems
+from dashboard.state import DashboardContext, feature_set, readable_features, split_probabilities
+
+UNAUGMENTED = ("original",)
+
+
+@dataclass(frozen=True)
+class ReferenceSplit:
+    info: FeatureFileInfo
+    split: SplitPredictions
+    is_validation: bool
+
+
+def _validation_file(context: DashboardContext) -> FeatureFileInfo | None:
+    for info in readable_features(context.features):
+        if info.split == "val" and not compatibility_problems(context.members.members, info):
+            return info
+    return None
+
+
+def reference_split(context: DashboardContext) -> ReferenceSplit | None:
+    """Members' unaugmented predictions on the validation features when they exist (the split
+    training recorded its numbers on), else the analysed split."""
+    info = _validation_file(context)
+    if info is None:
+        if context.split is None or context.analysed is None:
+            return None
+        return ReferenceSplit(context.analysed, context.split, is_validation=False)
+    probabilities = split_probabilities(context.paths, context.members, info.path, modes=UNAUGMENTED)
+    data = feature_set(info.path)
+    split = SplitPredictions(
+        member_names=context.member_names,
+        modes=list(UNAUGMENTED),
+        probabilities=probabilities,
+        labels=data.labels,
+        video_names=data.video_names,
+        class_names=data.class_names,
+    )
+    return ReferenceSplit(info, split, is_validation=True)
