@@ -77,12 +77,16 @@ def render_headline(split: SplitPredictions) -> pd.DataFrame:
     return table
 
 
+def p_value_text(p_value: float) -> str:
+    return f"{p_value:.3f}" if p_value >= 0.001 else f"{p_value:.1e}"
+
+
 def render_mcnemar(split: SplitPredictions) -> None:
     if not split.has_tta:
         st.info("Only unaugmented predictions are available, so there is no TTA comparison.")
         return
     result = split.mcnemar(ENSEMBLE, ENSEMBLE_TTA)
-    st.metric("McNemar p-value, ensemble vs ensemble + TTA", f"{result.p_value:.3g}")
+    st.metric("McNemar p-value, ensemble vs ensemble + TTA", p_value_text(result.p_value))
     st.caption(
         f"Exact paired test on the videos exactly one of them gets right: ensemble alone right on "
         f"{result.only_a_correct}, ensemble + TTA alone right on {result.only_b_correct}. "
@@ -107,7 +111,7 @@ def render_collapsed(splits: list[tuple[str, SplitPredictions]]) -> None:
 def _highlight_differences(table: pd.DataFrame) -> pd.DataFrame:
     styles = pd.DataFrame("", index=table.index, columns=table.columns)
     for column in [c for c in table.columns if c.endswith("difference")]:
-        notable = table[column].abs() >= DIFFERENCE_TOLERANCE
+        notable = pd.to_numeric(table[column], errors="coerce").abs() >= DIFFERENCE_TOLERANCE
         styles.loc[notable, column] = HIGHLIGHT
     return styles
 

@@ -271,7 +271,9 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     if recipe is None:
         return
     limit = st.get_option("server.maxUploadSize")
-    uploaded = st.file_uploader("Upload a clip", type=list(UPLOAD_TYPES), key="classify_upload")
+    # Any file is accepted here and checked by `core.uploads`: Streamlit's own type filter
+    # rejects other files with an exception instead of a message the user can act on.
+    uploaded = st.file_uploader("Upload a clip", key="classify_upload")
     st.caption(
         f"Accepted: {', '.join(UPLOAD_TYPES)}; up to {limit} MB. The clip is featurised like the "
         f"checkpoints' training data: {recipe.backbone}, {recipe.num_frames} frames at "
