@@ -24,7 +24,7 @@ Renderer = Callable[[np.random.Generator, int, int, int], Frames]
 SUBCATEGORIES: dict[str, tuple[str, ...]] = {
     "Animation": ("cel_scenes", "outlined_characters", "shaded_primitives"),
     "Flat_Content": ("slides", "documents_code", "spreadsheets_charts", "terminal", "app_windows"),
-    "Gaming": ("platformer", "top_down", "corridor_3d"),
+    "Gaming": ("platformer", "top_down", "corridor_3d", "racing"),
     "Natural_Content": ("photographs", "clouds", "foliage", "water", "terrain"),
 }
 PHOTOS: tuple[str, ...] = (
@@ -89,10 +89,10 @@ def _camera_warp(
 ) -> Frames:
     """Film `source` with a hand-held camera: smooth pan and zoom plus per-frame shake."""
     sh, sw = source.shape[:2]
-    base_zoom = max(w / sw, h / sh) * rng.uniform(1.1, 1.6)
+    base_zoom = max(w / sw, h / sh) * rng.uniform(1.5, 2.2)
     zoom_rate = rng.uniform(-0.012, 0.012)
     start = np.array([rng.uniform(0.35, 0.65) * sw, rng.uniform(0.35, 0.65) * sh])
-    velocity = rng.normal(0, 0.005, size=2) * np.array([sw, sh])
+    velocity = rng.normal(0, 0.004, size=2) * np.array([sw, sh])
     frames = np.empty((num_frames, h, w, 3), dtype=np.uint8)
     for i in range(num_frames):
         zoom = base_zoom * (1 + zoom_rate * i)
@@ -113,6 +113,30 @@ def _sensor(frames: Frames, rng: np.random.Generator, *, noise: float, light_dri
         soft = cv2.GaussianBlur(frames[i], (3, 3), 0.6).astype(np.float32) * gains[i]
         out[i] = np.clip(soft + rng.normal(0, noise, size=soft.shape), 0, 255).astype(np.uint8)
     return out
+
+
+def _photo(rng: np.random.Generator) -> np.ndarray:
+    image = getattr(skimage.data, PHOTOS[int(rng.integers(0, len(PHOTOS)))])()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def _photo_patch(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A random crop of a scikit-image photograph resized to h x w (photos inside screens)."""
+    photo = _photo(rng)
+    ph, pw = photo.shape[:2]
+    ch, cw = int(ph * rng.uniform(0.5, 1.0)), int(pw * rng.uniform(0.5, 1.0))
+    y, x = int(rng.integers(0, ph - ch + 1)), int(rng.integers(0, pw - cw + 1))
+    return cv2.resize(photo[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_AREA)
+
+
+def _posterized_landscape(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A painted-looking background: fractal terrain quantised to a few flat colour bands."""
+    bands = int(rng.integers(3, 6))
+    levels = np.minimum((_fbm(rng, h, w, base=3, octaves=4) * bands).astype(int), bands - 1)
+    palette = np.array([_saturated(rng, int(v)) for v in np.linspace(120, 250, bands)], dtype=np.uint8)
+    return palette[levels]
 
 
 # ---------------------------------------------------------------- Animation
@@ -141,7 +165,10 @@ def _cel_shape(img: np.ndarray, kind: int, x: float, y: float, r: float, color, 
 
 
 def render_cel_scenes(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
-    sky = _gradient(h, w, _saturated(rng, 255), _saturated(rng, 200))
+    if rng.random() < 0.5:
+        sky = _posterized_landscape(rng, h, w)
+    else:
+        sky = _gradient(h, w, _saturated(rng, 255), _saturated(rng, 200))
     ground_color, hill_color = _saturated(rng, 170), _saturated(rng, 210)
     horizon = int(h * rng.uniform(0.55, 0.75))
     sun = (int(rng.integers(20, w - 20)), int(rng.integers(12, horizon // 2 + 13)))
@@ -187,11 +214,13 @@ def _character(img: np.ndarray, x: float, y: float, size: float, body, squash: f
 
 
 def render_outlined_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
-    background = np.full((h, w, 3), _saturated(rng, 240), dtype=np.uint8)
-    stripe = _saturated(rng, 210)
-    period = int(rng.integers(12, 30))
-    for x in range(0, w + h, period):
-        cv2.line(background, (x, 0), (x - h, h), stripe, period // 3)
+    if rng.random() < 0.3:  # cartoon characters in front of a photographed set
+        background = _photo_patch(rng, h, w)
+    else:
+        background = np.full((h, w, 3), _saturated(rng, 240), dtype=np.uint8)
+        stripe, period = _saturated(rng, 210), int(rng.integers(12, 30))
+        for x in range(0, w + h, period):
+            cv2.line(background, (x, 0), (x - h, h), stripe, period // 3)
     floor = int(h * 0.8)
     cv2.rectangle(background, (0, floor), (w, h), _saturated(rng, 160), -1)
     cv2.line(background, (0, floor), (w, floor), (20, 20, 20), 2)
@@ -246,7 +275,10 @@ def _shaded_cube(img: np.ndarray, cx: float, cy: float, s: float, angle: float, 
 
 
 def render_shaded_primitives(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
-    backdrop = _gradient(h, w, _saturated(rng, 250), _saturated(rng, 150))
+    if rng.random() < 0.35:  # CG objects composited over live-action footage
+        backdrop = cv2.GaussianBlur(_photo_patch(rng, h, w), (5, 5), 1.5)
+    else:
+        backdrop = _gradient(h, w, _saturated(rng, 250), _saturated(rng, 150))
     floor = int(h * rng.uniform(0.6, 0.75))
     backdrop[floor:] = np.uint8(_saturated(rng, 120))
     light = np.array([rng.uniform(-0.6, 0.6), -0.6, 0.6])
@@ -290,6 +322,7 @@ def _hold_and_cut(rng: np.random.Generator, n: int, make: Callable[[], np.ndarra
 def render_slides(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     background, accent, ink = _color(rng, 225, 256), _saturated(rng, 180), _color(rng, 0, 70)
     font = FONTS[int(rng.integers(0, len(FONTS)))]
+    with_photos = rng.random() < 0.5
 
     def slide() -> np.ndarray:
         img = np.full((h, w, 3), background, dtype=np.uint8)
@@ -300,7 +333,11 @@ def render_slides(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
             cv2.circle(img, (12, y - 3), 2, accent, -1)
             _text(img, _words(rng, int(rng.integers(2, 5))), (20, y), 0.3, ink, font)
             y += int(rng.integers(14, 20))
-        if rng.random() < 0.5:
+        if with_photos:
+            img[int(h * 0.26) : h - 12, w // 2 : w - 8] = _photo_patch(
+                rng, h - 12 - int(h * 0.26), w // 2 - 8
+            )
+        elif rng.random() < 0.5:
             x0 = int(w * 0.62)
             for k, height in enumerate(rng.uniform(0.1, 0.45, size=4)):
                 cv2.rectangle(
@@ -396,6 +433,7 @@ def render_terminal(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
 def render_app_windows(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     desktop = _gradient(h, w, _saturated(rng, 200), _saturated(rng, 120))
     chrome, panel = _color(rng, 200, 240), _color(rng, 230, 256)
+    image_viewer = rng.random() < 0.5
 
     def window() -> np.ndarray:
         img = desktop.copy()
@@ -413,8 +451,11 @@ def render_app_windows(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
             bx = side + 8 + k * 34
             if bx + 30 < x1:
                 cv2.rectangle(img, (bx, y1 - 18), (bx + 30, y1 - 6), _saturated(rng, 200), -1)
-        for k in range(int(rng.integers(3, 7))):
-            _text(img, _words(rng, 3), (side + 6, y0 + 26 + k * 12), 0.28, (30, 30, 30), FONTS[0])
+        if image_viewer and x1 - side > 40:
+            img[y0 + 16 : y1 - 22, side + 4 : x1 - 4] = _photo_patch(rng, y1 - 38 - y0, x1 - side - 8)
+        else:
+            for k in range(int(rng.integers(3, 7))):
+                _text(img, _words(rng, 3), (side + 6, y0 + 26 + k * 12), 0.28, (30, 30, 30), FONTS[0])
         return img
 
     screens = _hold_and_cut(rng, n, window)
@@ -562,6 +603,8 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
     position = np.array([8.0, 8.0])
     heading, turn = rng.uniform(0, 2 * np.pi), rng.uniform(-0.12, 0.12)
     gun = _color(rng, 60, 140)
+    # Half the mazes get photographic wall textures (stone, gravel, grass...), as modern shooters do.
+    photo_walls = _photo_patch(rng, 64, 64).astype(np.float32) if rng.random() < 0.5 else None
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
     health, score = rng.uniform(0.3, 1), int(rng.integers(0, 900))
     for i in range(n):
@@ -579,13 +622,19 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
         distance = steps[first] * np.cos(angles - heading)
         column_kind = wall_kind[cells_y[first, np.arange(w)], cells_x[first, np.arange(w)]]
         shade = np.clip(1.4 / (1 + 0.35 * distance), 0.15, 1)
-        texture = 0.85 + 0.15 * ((xs[first, np.arange(w)] + ys[first, np.arange(w)]) * 4 % 1 > 0.5)
-        colors = wall_colors[column_kind] * (shade * texture)[:, None]
+        u = (xs[first, np.arange(w)] + ys[first, np.arange(w)]) % 1
         img = np.concatenate([ceiling, floor], 0).copy()
-        wall_h = np.clip((h / np.maximum(distance, 1e-3)).astype(int), 0, h)
+        wall_h = np.clip((h / np.maximum(distance, 1e-3)).astype(int), 1, h)
         rows = np.arange(h)[:, None]
         wall_mask = np.abs(rows - h / 2) < wall_h[None, :] / 2
-        img[wall_mask] = np.broadcast_to(colors[None, :, :], (h, w, 3))[wall_mask].astype(np.uint8)
+        if photo_walls is None:
+            texture = 0.85 + 0.15 * (u * 4 % 1 > 0.5)
+            colors = np.broadcast_to((wall_colors[column_kind] * (shade * texture)[:, None])[None], (h, w, 3))
+        else:
+            v = np.clip((rows - (h - wall_h[None, :]) / 2) / wall_h[None, :], 0, 0.999)
+            texels = photo_walls[(v * 64).astype(int), (u * 64).astype(int)[None, :]]
+            colors = texels * shade[None, :, None]
+        img[wall_mask] = colors[wall_mask].astype(np.uint8)
         bob = int(3 * np.sin(i * 0.8))
         cv2.rectangle(img, (w // 2 - 10, h - 30 + bob), (w // 2 + 10, h), gun, -1)
         cv2.rectangle(img, (w // 2 - 3, h - 40 + bob), (w // 2 + 3, h - 30 + bob), gun, -1)
@@ -596,19 +645,76 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
     return frames
 
 
+def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A pseudo-3D road in front of a photographic backdrop, with speedometer and lap HUD."""
+    horizon = h // 2 - int(rng.integers(0, 12))
+    backdrop = _photo_patch(rng, horizon, w * 2)
+    grass = np.float32(_saturated(rng, 150)) if rng.random() < 0.5 else np.float32((70, 120, 50))
+    road, rumble = np.float32((90, 90, 95)), np.float32(_saturated(rng, 230))
+    curve, speed = rng.uniform(-1, 1), rng.uniform(0.6, 1.4)
+    car = _saturated(rng, 230)
+    rows = np.arange(horizon, h, dtype=np.float32)
+    depth = (rows - horizon + 1) / (h - horizon)  # 0 at the horizon, 1 at the bottom
+    xs = np.arange(w, dtype=np.float32)[None, :]
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        bend = curve * np.sin(i * 0.1)
+        img = np.empty((h, w, 3), dtype=np.uint8)
+        offset = int((w / 2) * (1 + 0.8 * bend))
+        img[:horizon] = backdrop[:, offset : offset + w]
+        centre = (w / 2 + bend * (1 - depth) ** 2 * w * 0.5)[:, None]
+        half = (0.06 * w + depth * 0.55 * w)[:, None]
+        stripes = ((1 / depth + i * speed) % 2 < 1)[:, None]
+        distance = np.abs(xs - centre)
+        ground = np.where(distance < half, 1, np.where(distance < half * 1.12, 2, 0))
+        colors = np.stack([grass, road, rumble])[ground]
+        colors[(ground == 2) & ~stripes] = 255
+        lane = (distance < half * 0.03) & stripes
+        colors[lane] = 240
+        img[horizon:] = colors.astype(np.uint8)
+        cx = int(w / 2 + 6 * np.sin(i * 0.3))
+        cv2.rectangle(img, (cx - 14, h - 22), (cx + 14, h - 8), car, -1)
+        cv2.rectangle(img, (cx - 10, h - 28), (cx + 10, h - 21), (40, 40, 60), -1)
+        _text(img, f"{int(180 + 40 * speed + i)} KM/H", (4, h - 4), 0.8, (255, 255, 255), MONO_FONT)
+        _text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), MONO_FONT)
+        frames[i] = img
+    return frames
+
+
 # ---------------------------------------------------------------- Natural_Content
 
 
-def _photo(rng: np.random.Generator) -> np.ndarray:
-    image = getattr(skimage.data, PHOTOS[int(rng.integers(0, len(PHOTOS)))])()
-    if image.ndim == 2:
-        image = np.stack([image] * 3, axis=-1)
-    return np.ascontiguousarray(image[..., :3])
+def _osd(frames: Frames, rng: np.random.Generator) -> Frames:
+    """A camera's on-screen display (timestamp, recording dot) burnt into real footage."""
+    day = f"2024-{int(rng.integers(1, 13)):02d}-{int(rng.integers(1, 29)):02d}"
+    for i, frame in enumerate(frames):
+        _text(
+            frame,
+            f"{day} 12:{i // 60:02d}:{i % 60:02d}",
+            (4, frame.shape[0] - 5),
+            0.8,
+            (255, 255, 255),
+            MONO_FONT,
+        )
+        cv2.circle(frame, (frame.shape[1] - 10, 10), 4, (255, 40, 40), -1)
+    return frames
+
+
+def _lower_third(frames: Frames, rng: np.random.Generator) -> Frames:
+    """A broadcast caption bar and channel logo over camera footage."""
+    h, w = frames.shape[1:3]
+    bar, caption = _saturated(rng, 150), _words(rng, 3).upper()
+    for frame in frames:
+        cv2.rectangle(frame, (0, h - 24), (w, h - 8), bar, -1)
+        _text(frame, caption, (6, h - 12), 0.35, (255, 255, 255), FONTS[0])
+        _text(frame, "TV", (w - 22, 14), 0.4, (255, 255, 255), FONTS[2])
+    return frames
 
 
 def render_photographs(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     frames = _camera_warp(_photo(rng), rng, n, h, w, shake=rng.uniform(1, 5))
-    return _sensor(frames, rng, noise=rng.uniform(2, 8), light_drift=rng.uniform(0.03, 0.2))
+    frames = _sensor(frames, rng, noise=rng.uniform(2, 8), light_drift=rng.uniform(0.03, 0.2))
+    return _lower_third(frames, rng) if rng.random() < 0.4 else frames
 
 
 def _colorize(values: np.ndarray, low: tuple[int, ...], high: tuple[int, ...]) -> np.ndarray:
@@ -627,7 +733,8 @@ def render_clouds(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
         for x, top in enumerate(ridge):
             scene[top:, x] = (25, 40, 25)
     frames = _camera_warp(scene, rng, n, h, w, shake=rng.uniform(0.5, 2))
-    return _sensor(frames, rng, noise=rng.uniform(2, 6), light_drift=rng.uniform(0.02, 0.1))
+    frames = _sensor(frames, rng, noise=rng.uniform(2, 6), light_drift=rng.uniform(0.02, 0.1))
+    return _osd(frames, rng) if rng.random() < 0.3 else frames
 
 
 def render_foliage(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
@@ -688,7 +795,8 @@ def render_terrain(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     haze = rng.uniform(0, 0.3)
     scene = np.clip(color * hillshade[..., None] * (1 - haze) + 200 * haze, 0, 255).astype(np.uint8)
     frames = _camera_warp(scene, rng, n, h, w, shake=rng.uniform(0.5, 3))
-    return _sensor(frames, rng, noise=rng.uniform(2, 6), light_drift=rng.uniform(0.05, 0.2))
+    frames = _sensor(frames, rng, noise=rng.uniform(2, 6), light_drift=rng.uniform(0.05, 0.2))
+    return _osd(frames, rng) if rng.random() < 0.3 else frames
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -703,6 +811,7 @@ RENDERERS: dict[str, Renderer] = {
     "platformer": render_platformer,
     "top_down": render_top_down,
     "corridor_3d": render_corridor_3d,
+    "racing": render_racing,
     "photographs": render_photographs,
     "clouds": render_clouds,
     "foliage": render_foliage,
