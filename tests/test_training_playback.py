@@ -60,7 +60,7 @@ def test_history_source_names_the_bad_cell(tmp_path: Path) -> None:
     csv = tmp_path / "training_metrics.csv"
     table = write_training_metrics(csv, members=1, epochs=3)
     table["val_acc"] = table["val_acc"].astype(object)
-    table.loc[1, "val_acc"] = "n/a"
+    table.loc[1, "val_acc"] = "high"
     table.to_csv(csv, index=False)
     source = load_history_source(csv, [])
     assert not source.csv_missing
