@@ -101,7 +101,7 @@ def render_collapsed(splits: list[tuple[str, SplitPredictions]]) -> None:
         st.warning(
             f"**{short_name(member)}** looks collapsed on **{class_name}** in `{file_name}`: "
             f"F1 {pct(f1)} while the other members' median is {pct(others)}.",
-            icon="🚩",
+            icon=":material/flag:",
         )
     if not flags:
         names = ", ".join(f"`{name}`" for name, _ in splits)

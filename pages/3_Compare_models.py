@@ -25,9 +25,13 @@ def _named(table: pd.DataFrame, column: str = "predictor") -> pd.DataFrame:
     return table.assign(**{column: [short_name(p) for p in table[column]]})
 
 
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.rename(columns={"f1_weighted": "weighted F1"})
+
+
 def render_summary(split: SplitPredictions) -> None:
     st.subheader("Each model, the ensemble and the ensemble with TTA")
-    table = _named(split.summary_table())
+    table = _readable(_named(split.summary_table()))
     st.dataframe(table, hide_index=True, column_config=_percent_columns(table))
 
 
@@ -72,27 +76,23 @@ def render_composer(split: SplitPredictions) -> None:
     table = composition_table(split, members, weights, modes)
     composed, reference = table.iloc[0], table.iloc[1]
     columns = st.columns(2 + len(split.class_names))
-    columns[0].metric(
-        "Accuracy", pct(composed["accuracy"]), f"{composed['accuracy'] - reference['accuracy']:+.1f} pp"
-    )
-    columns[1].metric(
-        "Weighted F1",
-        pct(composed["f1_weighted"]),
-        f"{composed['f1_weighted'] - reference['f1_weighted']:+.1f} pp",
-    )
+    for column, key, label in (
+        (columns[0], "accuracy", "Accuracy"),
+        (columns[1], "f1_weighted", "Weighted F1"),
+    ):
+        change = composed[key] - reference[key]
+        column.metric(label, pct(composed[key]), f"{change:+.1f} pp" if abs(change) >= 0.05 else None)
     for column, name in zip(columns[2:], split.class_names, strict=True):
         column.metric(f"F1 {name}", pct(composed[f"F1 {name}"]))
     st.caption("Changes are against the standard ensemble: all members, equal weights, no TTA.")
     shown = _named(table.replace({"predictor": {COMPOSED: "Your composition"}}))
     left, right = st.columns([3, 2])
     left.plotly_chart(class_f1_bars(shown, split.class_names, "Per-class F1"))
-    with right:
-        st.dataframe(shown, hide_index=True, column_config=_percent_columns(shown))
-        contributions = member_contributions(split, members, weights, modes)
-        if not contributions.empty:
-            st.markdown("**What each chosen member adds** (composition with it minus without it)")
-            contributions = _named(contributions, "member")
-            st.dataframe(contributions, hide_index=True, column_config=_contribution_columns())
+    right.dataframe(_readable(shown), hide_index=True, column_config=_percent_columns(_readable(shown)))
+    contributions = member_contributions(split, members, weights, modes)
+    if not contributions.empty:
+        st.markdown("**What each chosen member adds** (the composition with it minus without it)")
+        st.dataframe(_named(contributions, "member"), hide_index=True, column_config=_contribution_columns())
 
 
 def _contribution_columns() -> dict[str, st.column_config.NumberColumn]:

@@ -348,7 +348,7 @@ def test_classify_upload_rejects_non_videos(
 
 def test_compare_composer_matches_core(project: Path, split: SplitPredictions, monkeypatch) -> None:
     at = open_page(project, monkeypatch, COMPARE)
-    summary = table_with(at, "F1 Animation", "f1_weighted")
+    summary = table_with(at, "F1 Animation", "weighted F1")
     np.testing.assert_allclose(summary["accuracy"], split.summary_table()["accuracy"])
     np.testing.assert_allclose(summary["F1 Gaming"], split.summary_table()["F1 Gaming"])
     first, second = split.member_names[:2]
@@ -416,6 +416,6 @@ def test_pages_render_on_the_demo_bundle(demo_root: Path, monkeypatch) -> None:
     assert len(classify.get("plotly_chart")) == 2
 
     compare = open_page(demo_root, monkeypatch, COMPARE)
-    summary = table_with(compare, "F1 Animation", "f1_weighted")
-    np.testing.assert_allclose(summary["f1_weighted"], demo_split.summary_table()["f1_weighted"])
+    summary = table_with(compare, "F1 Animation", "weighted F1")
+    np.testing.assert_allclose(summary["weighted F1"], demo_split.summary_table()["f1_weighted"])
     assert os.path.isdir(demo_root / "data" / "demo" / "test")
