@@ -1,0 +1,332 @@
+"""The Metrics page's views of one split's predictions, shared with the Evaluation runs page
+(which shows them for a stored run). Every function takes a `key` so two pages, or two runs,
+never share widget state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.analysis import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
+from core.calibration import (
+    DEFAULT_BINS,
+    ClassCurve,
+    calibration_table,
+    precision_recall_curves,
+    reliability_bins,
+    roc_curves,
+)
+from core.confusion import confusion_cells
+from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
+
+CLASSIFY_PAGE = "pages/2_Classify.py"
+CLASSIFY_VIDEO_KEY = "classify_video"
+APP_DIR = Path(__file__).resolve().parent.parent
+METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
+
+
+def default_predictor(split: SplitPredictions) -> str:
+    return ENSEMBLE_TTA if split.has_tta else ENSEMBLE
+
+
+def percent_columns(*names: str) -> dict[str, st.column_config.NumberColumn]:
+    return {name: st.column_config.NumberColumn(format=PERCENT_FORMAT) for name in names}
+
+
+def choose_predictors(split: SplitPredictions, key: str, label: str = "Predictors") -> list[str]:
+    return st.multiselect(
+        label,
+        split.predictor_names,
+        default=split.predictor_names,
+        format_func=short_name,
+        key=f"{key}_predictors",
+    )
+
+
+def choose_predictor(split: SplitPredictions, key: str, label: str) -> str:
+    names = split.predictor_names
+    return st.selectbox(
+        label, names, index=names.index(default_predictor(split)), format_func=short_name, key=key
+    )
+
+
+def per_class_chart(table: pd.DataFrame, class_names: list[str]) -> go.Figure:
+    long = table.melt(
+        id_vars=["predictor", "class"], value_vars=list(METRIC_LABELS), var_name="metric", value_name="value"
+    )
+    long["metric"] = long["metric"].map(METRIC_LABELS)
+    long["predictor"] = long["predictor"].map(short_name)
+    figure = px.bar(
+        long,
+        x="predictor",
+        y="value",
+        color="class",
+        barmode="group",
+        facet_col="metric",
+        color_discrete_map=class_color_map(class_names),
+        category_orders={"class": class_names, "metric": list(METRIC_LABELS.values())},
+        labels={"value": "%", "predictor": ""},
+        height=420,
+    )
+    figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
+    figure.update_yaxes(range=[0, 105])
+    return figure
+
+
+def render_per_class(split: SplitPredictions, key: str) -> None:
+    st.subheader("Per-class precision, recall and F1")
+    chosen = choose_predictors(split, key)
+    if not chosen:
+        st.info("Choose at least one predictor.")
+        return
+    table = split.per_class_table(chosen)
+    st.plotly_chart(per_class_chart(table, split.class_names), key=f"{key}_per_class_chart")
+    shown = table.assign(predictor=table["predictor"].map(short_name))
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key=f"{key}_per_class_table",
+        column_config=percent_columns("precision", "recall", "f1"),
+    )
+    for name, class_name, f1, reference in split.collapsed_members():
+        if name in chosen:
+            st.warning(
+                f"{short_name(name)} collapsed on {class_name}: F1 {f1:.1f}% vs {reference:.1f}% "
+                "(median of the other members)."
+            )
+
+
+def colored_class(name: str, colors: dict[str, str]) -> str:
+    return f"<span style='color:{colors[name]}'><b>{name}</b></span>"
+
+
+def cell_labels(cells: pd.DataFrame) -> list[str]:
+    return [f"<b>{c}</b><br>{p:.1f}%" for c, p in zip(cells["count"], cells["row_percent"], strict=True)]
+
+
+def confusion_chart(cells: pd.DataFrame, class_names: list[str]) -> go.Figure:
+    """Square markers with the count and row share written in each cell; a scatter because
+    plotly heatmaps report no clicks in this Streamlit version."""
+    colors = class_color_map(class_names)
+    ticks = [colored_class(name, colors) for name in class_names]
+    figure = go.Figure(
+        go.Scatter(
+            x=cells["predicted_class"],
+            y=cells["true_class"],
+            mode="markers+text",
+            marker={
+                "symbol": "square",
+                "size": 86,
+                "color": cells["row_percent"],
+                "colorscale": "Blues",
+                "cmin": 0,
+                "cmax": 100,
+                "colorbar": {"title": "row %"},
+                "line": {"width": 1, "color": "#888"},
+            },
+            text=[
+                f"<b>{c}</b><br>{p:.1f}%" for c, p in zip(cells["count"], cells["row_percent"], strict=True)
+            ],
+            textfont={"color": ["white" if p > 55 else "#1F1F1F" for p in cells["row_percent"]], "size": 14},
+            customdata=cells[["true_index", "predicted_index"]].to_numpy(),
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(
+        title="Predicted class", categoryorder="array", categoryarray=class_names,
+        tickvals=class_names, ticktext=ticks, side="top",
+    )  # fmt: skip
+    figure.update_yaxes(
+        title="True class", categoryorder="array", categoryarray=list(reversed(class_names)),
+        tickvals=class_names, ticktext=ticks,
+    )  # fmt: skip
+    figure.update_layout(height=140 + 100 * len(class_names), width=240 + 110 * len(class_names))
+    figure.update_layout(clickmode="event+select", dragmode=False, margin={"t": 80})
+    return figure
+
+
+def _select_clicked_cell(chart_key: str, true_key: str, predicted_key: str, class_names: list[str]) -> None:
+    """Chart click -> the cell pickers, so a click and the pickers show the same cell."""
+    points = st.session_state[chart_key].selection.points
+    if points:
+        true_index, predicted_index = points[0]["customdata"]
+        st.session_state[true_key] = class_names[int(true_index)]
+        st.session_state[predicted_key] = class_names[int(predicted_index)]
+
+
+def render_confusion(split: SplitPredictions, key: str) -> None:
+    st.subheader("Confusion matrix")
+    predictor = choose_predictor(split, f"{key}_confusion_predictor", "Predictor")
+    metrics = split.metrics(predictor)
+    cells = confusion_cells(metrics["confusion_matrix"], split.class_names)
+    chart_key, true_key, predicted_key = f"{key}_cm_chart", f"{key}_cm_true", f"{key}_cm_predicted"
+    left, right = st.columns([3, 2])
+    with left:
+        st.caption("Each cell: number of videos, and their share of the true class (row). Click a cell.")
+        st.plotly_chart(
+            confusion_chart(cells, split.class_names),
+            key=chart_key,
+            on_select=lambda: _select_clicked_cell(chart_key, true_key, predicted_key, split.class_names),
+            selection_mode="points",
+        )
+    with right:
+        true_class = st.selectbox("True class", split.class_names, key=true_key)
+        predicted_class = st.selectbox("Predicted class", split.class_names, key=predicted_key)
+        render_cell_videos(split, predictor, true_class, predicted_class, key)
+
+
+def render_cell_videos(
+    split: SplitPredictions, predictor: str, true_class: str, predicted_class: str, key: str
+) -> None:
+    videos = split.videos_in_cell(
+        predictor, split.class_names.index(true_class), split.class_names.index(predicted_class)
+    )
+    st.markdown(f"**{len(videos)} video(s)** — true {true_class}, predicted {predicted_class}")
+    if videos.empty:
+        return
+    st.dataframe(
+        videos.drop(columns="index"),
+        hide_index=True,
+        key=f"{key}_cell_videos",
+        column_config=percent_columns("confidence"),
+    )
+    render_open_in_classify(videos["video"].tolist(), key)
+
+
+def render_open_in_classify(videos: list[str], key: str) -> None:
+    if not (APP_DIR / CLASSIFY_PAGE).is_file():
+        st.caption("The Classify page is not installed, so videos cannot be opened there.")
+        return
+    chosen = st.selectbox("Video", videos, key=f"{key}_open_video")
+    if st.button("Open in Classify", key=f"{key}_open_button", icon=":material/movie:"):
+        st.session_state[CLASSIFY_VIDEO_KEY] = chosen
+        st.switch_page(CLASSIFY_PAGE)
+
+
+def reliability_chart(split: SplitPredictions, predictors: list[str], n_bins: int) -> go.Figure:
+    colors = predictor_color_map(split.predictor_names)
+    figure = go.Figure(
+        go.Scatter(
+            x=[0, 100], y=[0, 100], mode="lines", name="perfect calibration",
+            line={"dash": "dash", "color": "#999"},
+        )
+    )  # fmt: skip
+    for name in predictors:
+        bins = reliability_bins(split.labels, split.predictor_probabilities(name), n_bins)
+        filled = bins[bins["count"] > 0]
+        figure.add_trace(
+            go.Scatter(
+                x=filled["confidence"],
+                y=filled["accuracy"],
+                mode="lines+markers",
+                name=short_name(name),
+                line={"color": colors[name]},
+                customdata=filled["count"],
+                hovertemplate="confidence %{x:.1f}%<br>accuracy %{y:.1f}%<br>%{customdata} videos",
+            )
+        )
+    figure.update_layout(
+        xaxis_title="Confidence of the predicted class (%)", yaxis_title="Accuracy (%)", height=420
+    )
+    figure.update_xaxes(range=[0, 101])
+    figure.update_yaxes(range=[0, 101])
+    return figure
+
+
+def render_calibration(split: SplitPredictions, key: str) -> None:
+    st.subheader("Calibration")
+    st.caption(
+        "Reliability diagram over all classes: videos binned by the confidence of the predicted "
+        "class; a calibrated predictor sits on the diagonal. ECE = count-weighted mean gap."
+    )
+    predictors = choose_predictors(split, f"{key}_calibration", "Predictors shown")
+    n_bins = st.slider("Bins", 5, 20, DEFAULT_BINS, key=f"{key}_bins")
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(reliability_chart(split, predictors, n_bins), key=f"{key}_reliability_chart")
+    with right:
+        table = calibration_table(
+            split.labels, {name: split.predictor_probabilities(name) for name in predictors}, n_bins
+        )
+        if not table.empty:
+            table["predictor"] = table["predictor"].map(short_name)
+        st.dataframe(
+            table,
+            hide_index=True,
+            key=f"{key}_ece_table",
+            column_config=percent_columns("ece", "mean_confidence", "accuracy"),
+        )
+
+
+def curves_chart(
+    curves: list[ClassCurve], x_title: str, y_title: str, colors: dict[str, str], diagonal: bool
+) -> go.Figure:
+    figure = go.Figure()
+    if diagonal:
+        figure.add_trace(
+            go.Scatter(
+                x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dash", "color": "#999"}, name="chance"
+            )
+        )
+    for curve in curves:
+        figure.add_trace(
+            go.Scatter(
+                x=curve.x,
+                y=curve.y,
+                mode="lines",
+                name=f"{curve.class_name} (AUC {curve.area:.3f})",
+                line={"color": colors[curve.class_name]},
+            )
+        )
+    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=400, legend={"y": -0.25})
+    return figure
+
+
+def render_curves(split: SplitPredictions, key: str) -> None:
+    st.subheader("ROC and precision-recall, one class vs the rest")
+    predictor = choose_predictor(split, f"{key}_curves_predictor", "Predictor for the curves")
+    probabilities = split.predictor_probabilities(predictor)
+    colors = class_color_map(split.class_names)
+    left, right = st.columns(2)
+    roc = roc_curves(split.labels, probabilities, split.class_names)
+    pr = precision_recall_curves(split.labels, probabilities, split.class_names)
+    left.plotly_chart(
+        curves_chart(roc, "False-positive rate", "True-positive rate", colors, True), key=f"{key}_roc"
+    )
+    right.plotly_chart(curves_chart(pr, "Recall", "Precision", colors, False), key=f"{key}_pr")
+    skipped = sorted(set(split.class_names) - {c.class_name for c in roc})
+    if skipped:
+        st.caption(f"No ROC curve for {', '.join(skipped)}: the split has no video of that class or only it.")
+
+
+def render_downloads(split: SplitPredictions, key: str, file_stem: str) -> None:
+    st.subheader("Downloads")
+    left, right = st.columns(2)
+    left.download_button(
+        "Metrics table (CSV)",
+        split.per_class_table().to_csv(index=False),
+        file_name=f"{file_stem}_metrics.csv",
+        mime="text/csv",
+        key=f"{key}_download_metrics",
+        icon=":material/download:",
+    )
+    right.download_button(
+        "Per-video predictions (CSV)",
+        split.per_video_predictions().to_csv(index=False),
+        file_name=f"{file_stem}_predictions.csv",
+        mime="text/csv",
+        key=f"{key}_download_predictions",
+        icon=":material/download:",
+    )
+
+
+def render_metric_views(split: SplitPredictions, key: str, file_stem: str) -> None:
+    render_per_class(split, key)
+    render_confusion(split, key)
+    render_calibration(split, key)
+    render_curves(split, key)
+    render_downloads(split, key, file_stem)

@@ -1,0 +1,85 @@
+"""Evaluation runs: the listing, one stored run through the Metrics views, and two runs compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from core.analysis import SplitPredictions
+from core.run_compare import RunMismatchError, common_predictors, compare_runs, runs_table
+from dashboard.metric_views import percent_columns, render_metric_views, render_open_in_classify
+from dashboard.theme import short_name
+
+RUN_CHOICE_KEY = "runs_open"
+HEADLINE_COLUMNS = ("ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1")
+
+
+def render_listing(runs: list[tuple[Path, dict[str, Any]]]) -> None:
+    st.dataframe(
+        runs_table(runs),
+        hide_index=True,
+        key="runs_table",
+        column_config=percent_columns(*HEADLINE_COLUMNS),
+    )
+
+
+def choose_runs(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+    names = [path.name for path, _ in runs]
+    return st.multiselect(
+        "Open a run, or two to compare them",
+        names,
+        default=names[:1],
+        max_selections=2,
+        key=RUN_CHOICE_KEY,
+    )
+
+
+def render_run(path: Path, run: dict[str, Any]) -> None:
+    st.subheader(f"Run `{path.name}`")
+    st.caption(
+        f"{Path(run['features_file']).name} · {len(run['video_names'])} videos · members "
+        f"{', '.join(run['members'])} · TTA modes {', '.join(run['tta_modes'])} · {run['device']} · "
+        f"{run['elapsed_s']:.1f} s"
+    )
+    for warning in run.get("warnings", []):
+        st.warning(warning)
+    render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
+
+
+def render_comparison(a: tuple[Path, dict[str, Any]], b: tuple[Path, dict[str, Any]]) -> None:
+    (path_a, run_a), (path_b, run_b) = a, b
+    st.subheader("Comparison")
+    st.markdown(f"**A** = `{path_a.name}` · **B** = `{path_b.name}`")
+    predictors = common_predictors(run_a, run_b)
+    if not predictors:
+        st.error("The two runs have no predictor in common; choose runs of the same checkpoints.")
+        return
+    default = "ensemble_tta" if "ensemble_tta" in predictors else "ensemble"
+    predictor = st.selectbox(
+        "Predictor", predictors, index=predictors.index(default) if default in predictors else 0,
+        format_func=short_name, key="runs_compare_predictor",
+    )  # fmt: skip
+    try:
+        comparison = compare_runs(run_a, run_b, predictor)
+    except RunMismatchError as exc:
+        st.error(f"Cannot compare `{path_a.name}` and `{path_b.name}`: {exc}.")
+        return
+    columns = st.columns(3)
+    columns[0].metric("Right → wrong (A→B)", comparison.right_to_wrong)
+    columns[1].metric("Wrong → right (A→B)", comparison.wrong_to_right)
+    columns[2].metric("McNemar exact p", f"{comparison.mcnemar.p_value:.4f}")
+    differences = comparison.differences.assign(predictor=comparison.differences["predictor"].map(short_name))
+    st.dataframe(
+        differences,
+        hide_index=True,
+        key="runs_differences",
+        column_config=percent_columns(*[c for c in differences.columns if c != "predictor"]),
+    )
+    st.markdown(f"**Flipped videos** ({len(comparison.flipped)}) for {short_name(predictor)}")
+    if comparison.flipped.empty:
+        st.caption("No video changed between right and wrong.")
+        return
+    st.dataframe(comparison.flipped, hide_index=True, key="runs_flipped")
+    render_open_in_classify(comparison.flipped["video"].tolist(), key="runs_flipped")
