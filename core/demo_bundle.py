@@ -73,14 +73,14 @@ DEMO_MODEL = TemporalModelConfig(hidden_dim=64, num_lstm_layers=1, num_attention
 SCALES: dict[str, DemoScale] = {
     "full": DemoScale(
         name="full",
-        clips_per_class={"train": 20, "val": 8, "test": 15},
+        clips_per_class={"train": 24, "val": 10, "test": 25},
         clip_frames=24,
         width=192,
         height=144,
         fps=12,
         recipe=FeatureRecipe(num_frames=8, image_size=128),
         model_config=DEMO_MODEL,
-        training=TrainingConfig(max_epochs=40, patience=12, batch_size=16),
+        training=TrainingConfig(max_epochs=25, patience=8, batch_size=32),
     ),
     "ci": DemoScale(
         name="ci",

@@ -823,13 +823,35 @@ RENDERERS: dict[str, Renderer] = {
 # ---------------------------------------------------------------- clips and folders
 
 
+def _delivery_artifacts(frames: Frames, rng: np.random.Generator) -> Frames:
+    """What happens to any video on its way to a dataset, whatever its class: low-resolution
+    sources, exposure and contrast changes, letterboxing. Applied to every class alike, they
+    take away easy cues (crispness, exact colours) without changing what the content is."""
+    h, w = frames.shape[1:3]
+    out = frames
+    if rng.random() < 0.5:
+        factor = rng.uniform(2.0, 4.0)
+        small = (max(int(w / factor), 8), max(int(h / factor), 8))
+        out = np.stack([cv2.resize(cv2.resize(f, small, interpolation=cv2.INTER_AREA), (w, h)) for f in out])
+    if rng.random() < 0.5:
+        gain, bias = rng.uniform(0.6, 1.2), rng.uniform(-40, 40)
+        out = np.clip(out.astype(np.float32) * gain + bias, 0, 255).astype(np.uint8)
+    if rng.random() < 0.25:
+        out = out.copy()
+        bar = int(h * rng.uniform(0.08, 0.15))
+        out[:, :bar] = 0
+        out[:, h - bar :] = 0
+    return out
+
+
 def render_clip(spec: ClipSpec) -> Frames:
     """The clip's frames, [num_frames, height, width, 3] uint8 RGB; same spec, same frames."""
     if spec.subcategory not in SUBCATEGORIES.get(spec.category, ()):
         known = ", ".join(f"{c}/{s}" for c, subs in SUBCATEGORIES.items() for s in subs)
         raise ValueError(f"unknown demo subcategory {spec.category}/{spec.subcategory}; known: {known}")
     rng = np.random.default_rng(spec.seed)
-    return RENDERERS[spec.subcategory](rng, spec.num_frames, spec.height, spec.width)
+    frames = RENDERERS[spec.subcategory](rng, spec.num_frames, spec.height, spec.width)
+    return _delivery_artifacts(frames, rng)
 
 
 def write_clip(path: Path, frames: Frames, fps: int) -> Path:
