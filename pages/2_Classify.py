@@ -138,7 +138,7 @@ def render_attention(
         st.caption("The features file does not record its recipe, so steps are shown as they are stored.")
         return
     tail = (
-        f" Steps {num_frames}–{steps - 1} exist only for the longer scale (its resampled frames "
+        f" The last {steps - num_frames} step(s) come only from the longer scale (its resampled frames "
         f"averaged with zero padding) and hold {attention.tail_share.mean():.1f}% of the attention; "
         "they are not drawn."
         if steps > num_frames
@@ -153,7 +153,7 @@ def render_attention(
 
 def choose_test_video(split: SplitPredictions) -> int | None:
     table = split.video_table()
-    columns = st.columns([2, 2, 2, 1, 1])
+    columns = st.columns([2, 2, 2, 1.3, 1.6])
     query = columns[0].text_input("Search by name", key="classify_query")
     classes = columns[1].multiselect("True class", split.class_names, key="classify_classes")
     subcategories = columns[2].multiselect(

@@ -73,7 +73,7 @@ def test_classify_pick_a_video_then_upload_a_clip(demo_project: Path, tmp_path: 
         options = page.get_by_role("option")
         options.nth(2).click()
         settle(page)
-        ticks = page.locator(".js-plotly-plot .xtick text").all_inner_texts()
+        ticks = page.locator(".js-plotly-plot .xtick text").all_text_contents()
         assert {"Model 1", "Model 2", "Model 3", "Model 4"} <= set(ticks)
         assert page.locator('[data-testid="stVideo"]').count() == 1
         page.screenshot(path=str(shots / "classify.png"))
