@@ -16,8 +16,8 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,16 +75,10 @@ class TrainingConfig:
         data["alpha_clip"] = list(self.alpha_clip)
         return data
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainingConfig:
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        for name in ("betas", "alpha_clip"):
-            if name in values:
-                values[name] = tuple(float(v) for v in values[name])
-        if isinstance(values.get("augmentation"), Mapping):
-            values["augmentation"] = AugmentationConfig(**values["augmentation"])
-        return cls(**values)
+    def __post_init__(self) -> None:
+        for name in ("max_epochs", "patience", "batch_size", "restart_epochs"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"training setting {name} must be at least 1, got {getattr(self, name)}")
 
     def member_seed(self, member: int) -> int:
         return self.base_seed + member - 1
@@ -398,6 +392,9 @@ class TrainingArtifacts:
 
 
 def _check_compatible(train: FeatureSet, val: FeatureSet) -> None:
+    for split in (train, val):
+        if split.num_videos == 0:
+            raise TrainingError(f"{split.path} holds no videos; extract features for it first")
     if train.feature_dim != val.feature_dim:
         raise TrainingError(
             f"{train.path} holds {train.feature_dim}-d features but {val.path} holds {val.feature_dim}-d; "

@@ -217,3 +217,14 @@ def test_pad_collate_pads_to_batch_max_and_reports_lengths():
     assert lengths.tolist() == split.num_frames.tolist()
     assert labels.tolist() == [0, 1, 2, 3]
     assert torch.all(x[0, lengths[0] :] == 0)
+
+
+def test_invalid_settings_and_empty_splits_are_refused(feature_dir, tmp_path):
+    with pytest.raises(ValueError, match="max_epochs must be at least 1"):
+        TrainingConfig(max_epochs=0)
+    train, val = _train_val(feature_dir)
+    empty = FeatureSet(
+        val.features[:0], val.labels[:0], val.num_frames[:0], [], val.class_names, RECIPE, val.path
+    )
+    with pytest.raises(TrainingError, match="holds no videos"):
+        train_ensemble(train, empty, tmp_path / "m", num_models=1, model_config=SMALL_MODEL, config=FAST)
