@@ -3,7 +3,6 @@ import json
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -118,24 +117,35 @@ def test_train_cli_then_evaluate_cli(feature_dir, tmp_path, capsys):
     assert json.loads(run_path.read_text())["members"] == ["best_ensemble_model_1"]
 
 
-def test_resume_keeps_finished_members_and_retrains_the_rest(feature_dir, tmp_path):
+def test_interrupt_leaves_valid_artifacts_and_resume_finishes_the_rest(feature_dir, tmp_path):
     train, val = _train_val(feature_dir)
     out = tmp_path / "models"
-    train_ensemble(train, val, out, num_models=2, model_config=SMALL_MODEL, config=FAST)
-    first = torch.load(out / "best_ensemble_model_1.pt", weights_only=True)["model_state_dict"]
-    # Simulate a run interrupted during member 2: its checkpoint and summary entry never got written.
-    (out / "best_ensemble_model_2.pt").unlink()
+
+    def interrupt_in_member_2(progress):
+        if progress.member == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_ensemble(
+            train,
+            val,
+            out,
+            num_models=2,
+            model_config=SMALL_MODEL,
+            config=FAST,
+            progress=interrupt_in_member_2,
+        )
+    assert [p.name for p in find_ensemble_checkpoints(out)] == ["best_ensemble_model_1.pt"]
+    first = load_checkpoint(out / "best_ensemble_model_1.pt", "cpu")
     summary_path = out / "configuration_analysis.json"
-    summary = json.loads(summary_path.read_text())
-    del summary["checkpoints"]["best_ensemble_model_2.pt"]
-    summary_path.write_text(json.dumps(summary))
-    partial = pd.read_csv(out / "training_metrics.csv").iloc[:3]
-    partial.to_csv(out / "training_metrics.csv", index=False)
+    assert list(json.loads(summary_path.read_text())["checkpoints"]) == ["best_ensemble_model_1.pt"]
+    partial = load_training_history(out / "training_metrics.csv")
+    assert partial[["model", "epoch"]].values.tolist() == [[1, 1], [1, 2], [2, 1]]
 
     report = train_ensemble(train, val, out, num_models=2, model_config=SMALL_MODEL, config=FAST, resume=True)
     assert report.skipped == [1] and report.trained == [2]
-    again = torch.load(out / "best_ensemble_model_1.pt", weights_only=True)["model_state_dict"]
-    assert all(torch.equal(first[k], again[k]) for k in first)
+    again = load_checkpoint(out / "best_ensemble_model_1.pt", "cpu")
+    assert all(torch.equal(v, again.model.state_dict()[k]) for k, v in first.model.state_dict().items())
     history = load_training_history(out / "training_metrics.csv")
     assert history[["model", "epoch"]].values.tolist() == [[1, 1], [1, 2], [2, 1], [2, 2]]
     assert sorted(json.loads(summary_path.read_text())["checkpoints"]) == [
@@ -143,8 +153,15 @@ def test_resume_keeps_finished_members_and_retrains_the_rest(feature_dir, tmp_pa
         "best_ensemble_model_2.pt",
     ]
     with pytest.raises(TrainingError, match="model_config"):
-        train_ensemble(train, val, out, num_models=2, model_config=replace(SMALL_MODEL, hidden_dim=8),
-                       config=FAST, resume=True)  # fmt: skip
+        train_ensemble(
+            train,
+            val,
+            out,
+            num_models=2,
+            model_config=replace(SMALL_MODEL, hidden_dim=8),
+            config=FAST,
+            resume=True,
+        )
 
 
 def test_same_seed_gives_identical_checkpoints(feature_dir, tmp_path):
