@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 
 from core.model import TemporalModelConfig
+from core.sampling import AugmentationConfig
 from core.training import TrainingConfig, TrainingProgress, load_training_splits, train_ensemble
 
 DEFAULTS = TrainingConfig()
@@ -34,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--label-smoothing", type=float, default=DEFAULTS.label_smoothing)
     parser.add_argument("--restart-epochs", type=int, default=DEFAULTS.restart_epochs,
                         help="epochs to the first cosine restart (T_0)")  # fmt: skip
+    parser.add_argument(
+        "--restart-mult", type=int, default=DEFAULTS.restart_mult, help="cycle growth (T_mult)"
+    )
+    parser.add_argument("--eta-min", type=float, default=DEFAULTS.eta_min, help="lowest learning rate")
+    parser.add_argument("--betas", type=float, nargs=2, default=list(DEFAULTS.betas), metavar=("B1", "B2"))
+    parser.add_argument("--alpha-clip", type=float, nargs=2, default=list(DEFAULTS.alpha_clip),
+                        metavar=("LO", "HI"), help="clip range of the focal alpha")  # fmt: skip
+    parser.add_argument("--grad-clip", type=float, default=DEFAULTS.grad_clip_norm, help="gradient-norm clip")
+    parser.add_argument("--no-augmentation", action="store_true", help="train on the features unchanged")
     parser.add_argument("--no-balanced-sampling", action="store_true", help="shuffle instead of balancing")
     parser.add_argument("--seed", type=int, default=DEFAULTS.base_seed, help="seed of member 1")
     parser.add_argument("--hidden-dim", type=int, default=MODEL_DEFAULTS.hidden_dim)
@@ -54,6 +64,14 @@ def training_config_from_args(args: argparse.Namespace) -> TrainingConfig:
         focal_gamma=args.gamma,
         label_smoothing=args.label_smoothing,
         restart_epochs=args.restart_epochs,
+        restart_mult=args.restart_mult,
+        eta_min=args.eta_min,
+        betas=tuple(args.betas),
+        alpha_clip=tuple(args.alpha_clip),
+        grad_clip_norm=args.grad_clip,
+        augmentation=AugmentationConfig(subsample_p=0.0, roll_p=0.0, noise_p=0.0)
+        if args.no_augmentation
+        else AugmentationConfig(),
         balanced_sampling=not args.no_balanced_sampling,
         base_seed=args.seed,
     )
