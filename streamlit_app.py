@@ -6,10 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard.bootstrap import ensure_demo_bundle
-from dashboard.eval_launcher import render_evaluation_sidebar
-from dashboard.sidebar import render_sidebar
-from dashboard.state import build_context, project_paths
+from dashboard.shell import render_shell
 
 PAGES_DIR = Path(__file__).parent / "pages"
 PAGE_ICONS: dict[str, str] = {
@@ -37,9 +34,5 @@ def discover_pages() -> list[st.Page]:
 
 st.set_page_config(page_title="Video classifier analysis", page_icon=":material/movie:", layout="wide")
 navigation = st.navigation(discover_pages())
-ensure_demo_bundle(project_paths())
-context = build_context()
-st.session_state["dashboard_context"] = context
-render_sidebar(context)
-render_evaluation_sidebar(context)
+render_shell()
 navigation.run()

@@ -39,6 +39,7 @@ from core.recorded import read_configuration_analysis, recorded_metrics
 from core.tta import TTA_MODES
 
 ANALYSED_SPLIT_KEY = "analysed_features"
+CONTEXT_KEY = "dashboard_context"
 
 
 def project_paths() -> ProjectPaths:
@@ -206,6 +207,18 @@ def require_split(context: DashboardContext) -> SplitPredictions:
     return context.split
 
 
+def _page_runs_without_shell() -> bool:
+    # Streamlit treats `pages/` as a v1 pages folder until some session has called
+    # st.navigation; until then a first request to a page URL runs that page file alone.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    return bool(PagesManager.uses_pages_directory)
+
+
 def current_context() -> DashboardContext:
-    """The context `streamlit_app.py` built for this script run."""
-    return st.session_state["dashboard_context"]
+    """The context the shell built for this script run (building it when the page runs alone)."""
+    if _page_runs_without_shell() or CONTEXT_KEY not in st.session_state:
+        from dashboard.shell import render_shell  # the shell imports this module
+
+        return render_shell()
+    return st.session_state[CONTEXT_KEY]
