@@ -13,7 +13,9 @@ from core.checkpoints import LoadedCheckpoint
 from core.clip_analysis import strip_positions, thumbnails
 from core.features import open_features
 from core.inference import SequencePrediction, predict_sequence
+from core.playback import webm_for_browser
 from core.tta import TTA_MODES
+from core.uploads import UnsupportedUpload, upload_as_temp_file
 from core.video import VideoDecodeError, decode_uniform_frames
 from dashboard.state import fingerprint
 
@@ -78,3 +80,26 @@ def frame_strip(path: Path, num_frames: int, image_size: int) -> FrameStrip | st
     """The strip's thumbnails, or the decoding error's message."""
     stat = path.stat()
     return _frame_strip(str(path), (stat.st_mtime_ns, stat.st_size), num_frames, image_size)
+
+
+@st.cache_data(show_spinner="Preparing the player…", max_entries=32)
+def _playable(path: str, stamp: tuple[int, int]) -> bytes | None:
+    try:
+        return webm_for_browser(path)
+    except VideoDecodeError:
+        return None
+
+
+def playable_video(path: Path) -> bytes | None:
+    """WebM bytes the browser can play (None when the file cannot be decoded)."""
+    stat = path.stat()
+    return _playable(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+@st.cache_data(show_spinner="Preparing the player…", max_entries=8)
+def playable_upload(digest: str, name: str, _data: bytes) -> bytes | None:
+    try:
+        with upload_as_temp_file(_data, name) as path:
+            return webm_for_browser(path)
+    except (VideoDecodeError, UnsupportedUpload):
+        return None

@@ -34,7 +34,14 @@ from core.video import VideoDecodeError
 from core.video_filters import filter_video_table
 from core.video_lookup import find_video_file, video_file_candidates
 from dashboard.charts import attention_strip, probability_bars
-from dashboard.classify_cache import FrameStrip, frame_strip, stored_clip_prediction, upload_prediction
+from dashboard.classify_cache import (
+    FrameStrip,
+    frame_strip,
+    playable_upload,
+    playable_video,
+    stored_clip_prediction,
+    upload_prediction,
+)
 from dashboard.state import DashboardContext, current_context, require_split
 from dashboard.theme import PERCENT_FORMAT, pct, short_name
 
@@ -185,6 +192,13 @@ def choose_test_video(split: SplitPredictions) -> int | None:
     )
 
 
+def show_player(webm: bytes | None) -> None:
+    if webm is None:
+        st.warning("This clip cannot be re-encoded for the browser's player; its frames are shown below.")
+    else:
+        st.video(webm, format="video/webm")
+
+
 def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe | None) -> FrameStrip | None:
     split_name = context.analysed.split
     path = find_video_file(context.paths.data_dir, split_name, name)
@@ -195,7 +209,7 @@ def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe
         )
         st.info(f"The video file is not present (looked for {looked}); showing the attention without frames.")
         return None
-    st.video(str(path))
+    show_player(playable_video(path))
     if recipe is None:
         return None
     strip = frame_strip(path, recipe.num_frames, recipe.image_size)
@@ -290,7 +304,7 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     player, results = st.columns([1, 2])
     with player:
         st.markdown(f"**{uploaded.name}**")
-        st.video(data, format=uploaded.type or "video/mp4")
+        show_player(playable_upload(digest, uploaded.name, data))
     with results:
         render_predictions(prediction, context.member_names, chosen, use_tta, _class_names(context), None)
     positions = strip_positions(len(result.clip.frames))
