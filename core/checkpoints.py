@@ -6,10 +6,8 @@ allowed are numpy scalar/array reconstructors, which the original wrote into `me
 
 from __future__ import annotations
 
-import os
 import pickle
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.atomic import atomic_path
 from core.classes import CLASS_NAMES
 from core.model import TemporalClassifier, TemporalModelConfig
 from core.recipe import FeatureRecipe
@@ -222,15 +221,8 @@ def save_checkpoint(
     }
     if optimizer_state is not None:
         payload["optimizer_state_dict"] = optimizer_state
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from core.atomic import atomic_write_text
 from core.checkpoints import find_ensemble_checkpoints
 from core.classes import CLASS_NAMES
 from core.demo_video import generate_demo_videos, plan_clips
@@ -27,7 +28,7 @@ from core.features import load_feature_set
 from core.model import TemporalModelConfig
 from core.paths import SPLITS, ProjectPaths
 from core.recipe import FeatureRecipe
-from core.training import TrainingConfig, TrainingProgress, atomic_write_text, train_ensemble
+from core.training import TrainingConfig, TrainingProgress, train_ensemble
 from core.tta import TTA_MODES
 
 DemoProgress = Callable[[str, float], None]

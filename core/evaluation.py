@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from core.atomic import atomic_write_text
 from core.checkpoints import (
     CheckpointError,
     LoadedCheckpoint,
@@ -175,15 +174,7 @@ def default_run_path(runs_dir: str | Path, label: str) -> Path:
 def save_run(run: dict[str, Any], path: str | Path) -> Path:
     """Write atomically: readers see either no file or the complete run."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(run, handle)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write_text(path, json.dumps(run))
     return path
 
 

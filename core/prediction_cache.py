@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from core.atomic import atomic_path
 
 _CHUNK = 1 << 20
 
@@ -49,15 +49,8 @@ def load_cached_probabilities(cache_dir: Path, key: str) -> np.ndarray | None:
 
 def store_probabilities(cache_dir: Path, key: str, probabilities: np.ndarray) -> Path:
     path = _cache_file(cache_dir, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp.npy")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, probabilities, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, probabilities, allow_pickle=False)
     return path
 
 

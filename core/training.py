@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -27,6 +25,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from core.atomic import atomic_write_text
 from core.checkpoints import save_checkpoint
 from core.features import FeatureSet, load_feature_set
 from core.history import load_training_history
@@ -281,19 +280,6 @@ def train_member(
         epochs_trained=epoch,
         stopped_early=epoch < config.max_epochs,
     )
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder and os.replace, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 class TrainingArtifacts:
