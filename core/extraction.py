@@ -106,7 +106,14 @@ def featurize_frames(
     return sequence.cpu().numpy().astype(np.float32, copy=False)
 
 
-def featurize_clip(
+@dataclass(frozen=True)
+class FeaturizedClip:
+    clip: DecodedClip
+    features: np.ndarray
+    """float32 [T, D] multi-scale sequence, T = recipe.sequence_length."""
+
+
+def featurize_clip_with_frames(
     path: str | Path,
     recipe: FeatureRecipe,
     *,
@@ -114,8 +121,8 @@ def featurize_clip(
     device: torch.device | str | None = None,
     progress: Callable[[float], None] | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
-) -> np.ndarray:
-    """The [T, D] sequence of one clip made exactly as `recipe` says (T = recipe.sequence_length).
+) -> FeaturizedClip:
+    """One clip made exactly as `recipe` says, with the decoded frames it was made from.
 
     Raises VideoDecodeError for files that are not decodable videos or are too short,
     BackboneError when the recipe's backbone weights are missing, RecipeError when the recipe
@@ -131,7 +138,24 @@ def featurize_clip(
         if progress is not None:
             progress(0.25 + 0.75 * done / total)
 
-    return featurize_frames(backbone, clip, recipe, batch_size=batch_size, progress=report)
+    features = featurize_frames(backbone, clip, recipe, batch_size=batch_size, progress=report)
+    return FeaturizedClip(clip=clip, features=features)
+
+
+def featurize_clip(
+    path: str | Path,
+    recipe: FeatureRecipe,
+    *,
+    weights: str | Path | None = None,
+    device: torch.device | str | None = None,
+    progress: Callable[[float], None] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> np.ndarray:
+    """The [T, D] sequence of one clip made exactly as `recipe` says (T = recipe.sequence_length);
+    raises as `featurize_clip_with_frames`."""
+    return featurize_clip_with_frames(
+        path, recipe, weights=weights, device=device, progress=progress, batch_size=batch_size
+    ).features
 
 
 def _is_hidden(path: Path, root: Path) -> bool:

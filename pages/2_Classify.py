@@ -20,14 +20,18 @@ from core.clip_analysis import (
     thumbnails,
     top_frames,
 )
-from core.extraction import RecipeError, check_recipe_fits_models, resolve_classification_recipe
+from core.extraction import (
+    FeaturizedClip,
+    RecipeError,
+    check_recipe_fits_models,
+    featurize_clip_with_frames,
+    resolve_classification_recipe,
+)
 from core.inference import SequencePrediction
 from core.recipe import FeatureRecipe
 from core.uploads import (
     UPLOAD_TYPES,
-    FeaturizedClip,
     UnsupportedUpload,
-    featurize_with_frames,
     upload_as_temp_file,
 )
 from core.video import VideoDecodeError
@@ -267,7 +271,7 @@ def featurize_upload(name: str, data: bytes, digest: str, recipe: FeatureRecipe)
 
     try:
         with upload_as_temp_file(data, name) as path:
-            result = featurize_with_frames(path, recipe, progress=report)
+            result = featurize_clip_with_frames(path, recipe, progress=report)
     except VideoDecodeError as exc:
         st.error(f"{name}: {exc.problem}. Upload a video file with at least a few seconds of frames.")
         return None

@@ -24,13 +24,13 @@ from core.clip_analysis import (
     top_frames,
 )
 from core.composer import agreement_matrix, composition_metrics, composition_table, member_contributions
-from core.extraction import featurize_clip
+from core.extraction import featurize_clip, featurize_clip_with_frames
 from core.features import load_feature_set
 from core.inference import predict_sequence, predict_split
 from core.paths import ProjectPaths
 from core.recorded import read_configuration_analysis, recorded_metrics
 from core.tta import TTA_MODES
-from core.uploads import UnsupportedUpload, featurize_with_frames, upload_as_temp_file, upload_suffix
+from core.uploads import UnsupportedUpload, upload_as_temp_file, upload_suffix
 from core.video_filters import filter_video_table
 from core.video_lookup import find_video_file
 from tests.factories import TINY_RECIPE, make_model, write_features, write_project
@@ -136,9 +136,9 @@ def test_upload_names_are_checked_and_never_reused() -> None:
     assert not path.exists()
 
 
-def test_featurize_with_frames_equals_featurize_clip(tmp_path: Path) -> None:
+def test_featurize_clip_with_frames_equals_featurize_clip(tmp_path: Path) -> None:
     clip = write_clip(tmp_path / "c.mp4")
-    result = featurize_with_frames(clip, TINY_RECIPE)
+    result = featurize_clip_with_frames(clip, TINY_RECIPE)
     assert result.clip.frames.shape == (8, 64, 64, 3)
     np.testing.assert_allclose(result.features, featurize_clip(clip, TINY_RECIPE), atol=1e-5)
     assert result.features.shape == (TINY_RECIPE.sequence_length, 1280)
