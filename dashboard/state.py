@@ -126,6 +126,22 @@ def split_probabilities(
     return _probabilities_from_disk(str(paths.cache_dir), key)
 
 
+def split_predictions(
+    paths: ProjectPaths, members: LoadedMembers, features_path: Path, modes: tuple[str, ...] = TTA_MODES
+) -> SplitPredictions:
+    """The members' cached predictions on one features file, with its labels and names."""
+    probabilities = split_probabilities(paths, members, features_path, modes)
+    data = feature_set(features_path)
+    return SplitPredictions(
+        member_names=[m.name for m in members.members],
+        modes=list(modes),
+        probabilities=probabilities,
+        labels=data.labels,
+        video_names=data.video_names,
+        class_names=data.class_names,
+    )
+
+
 @dataclass
 class DashboardContext:
     paths: ProjectPaths
@@ -176,16 +192,7 @@ def build_context() -> DashboardContext:
     context.problems += incompatible
     if incompatible:
         return context
-    data = feature_set(analysed.path)
-    probabilities = split_probabilities(paths, members, analysed.path)
-    context.split = SplitPredictions(
-        member_names=context.member_names,
-        modes=list(TTA_MODES),
-        probabilities=probabilities,
-        labels=data.labels,
-        video_names=data.video_names,
-        class_names=data.class_names,
-    )
+    context.split = split_predictions(paths, members, analysed.path)
     return context
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from core.analysis import SplitPredictions
 from core.artifacts import FeatureFileInfo, compatibility_problems
-from dashboard.state import DashboardContext, feature_set, readable_features, split_probabilities
+from dashboard.state import DashboardContext, readable_features, split_predictions
 
 UNAUGMENTED = ("original",)
 
@@ -33,14 +33,5 @@ def reference_split(context: DashboardContext) -> ReferenceSplit | None:
         if context.split is None or context.analysed is None:
             return None
         return ReferenceSplit(context.analysed, context.split, is_validation=False)
-    probabilities = split_probabilities(context.paths, context.members, info.path, modes=UNAUGMENTED)
-    data = feature_set(info.path)
-    split = SplitPredictions(
-        member_names=context.member_names,
-        modes=list(UNAUGMENTED),
-        probabilities=probabilities,
-        labels=data.labels,
-        video_names=data.video_names,
-        class_names=data.class_names,
-    )
+    split = split_predictions(context.paths, context.members, info.path, modes=UNAUGMENTED)
     return ReferenceSplit(info, split, is_validation=True)
