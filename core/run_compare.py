@@ -23,8 +23,9 @@ class RunMismatchError(ValueError):
 
 
 RUN_COLUMNS: tuple[str, ...] = (
-    "run", "created (UTC)", "features", "videos", "members", "TTA modes", "device",
-    "ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1", "seconds",
+    "run", "created (UTC)", "features", "videos",
+    "ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1",
+    "members", "TTA modes", "device", "seconds",
 )  # fmt: skip
 
 
@@ -40,13 +41,13 @@ def run_row(path: Path, run: Mapping[str, Any]) -> dict[str, Any]:
         run.get("created_utc", ""),
         Path(run.get("features_file", "")).name,
         len(run.get("video_names", [])),
-        len(run.get("members", [])),
-        ", ".join(m for m in run.get("tta_modes", []) if m != "original") or "off",
-        run.get("device", ""),
         _headline(run, ENSEMBLE, "accuracy"),
         _headline(run, ENSEMBLE, "f1_weighted"),
         _headline(run, ENSEMBLE_TTA, "accuracy"),
         _headline(run, ENSEMBLE_TTA, "f1_weighted"),
+        len(run.get("members", [])),
+        ", ".join(m for m in run.get("tta_modes", []) if m != "original") or "off",
+        run.get("device", ""),
         run.get("elapsed_s"),
     )
     return dict(zip(RUN_COLUMNS, values, strict=True))

@@ -13,6 +13,7 @@ from core.checkpoints import find_ensemble_checkpoints
 from core.jobs import EvaluationRequest, JobRegistry, JobSnapshot, JobState
 from core.tta import TTA_MODES
 from dashboard.state import DashboardContext
+from dashboard.theme import short_name
 
 SESSION_JOBS_KEY = "evaluation_jobs"
 ANNOUNCED_KEY = "evaluation_jobs_announced"
@@ -58,7 +59,7 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
                 "Checkpoints",
                 checkpoints,
                 default=find_ensemble_checkpoints(paths.models_dir) or checkpoints,
-                format_func=lambda p: p.name,
+                format_func=lambda p: short_name(p.stem),
                 key="eval_checkpoints",
             )
             features_path = st.selectbox(

@@ -67,7 +67,7 @@ def _add_markers(figure: go.Figure, marks: pd.Series, group: pd.DataFrame, color
 
 def history_figure(history: pd.DataFrame, models: Sequence[int]) -> go.Figure:
     figure = make_subplots(
-        rows=2, cols=2, subplot_titles=[title for title, _, _ in PANELS], vertical_spacing=0.14
+        rows=2, cols=2, subplot_titles=[title for title, _, _ in PANELS], vertical_spacing=0.16
     )
     colors = model_colors(sorted(history["model"].unique()))
     marks = best_epochs(history).set_index("model")
@@ -83,8 +83,10 @@ def history_figure(history: pd.DataFrame, models: Sequence[int]) -> go.Figure:
                 val_style = {"name": f"{label} val", "legendgroup": label, "showlegend": first}
                 _add_series(figure, group, val, panel, {**val_style, "line": {"color": color}})
         _add_markers(figure, marks.loc[model], group, color, label)
-    figure.update_xaxes(title_text="epoch")
-    figure.update_layout(height=640, legend={"orientation": "h", "y": -0.12})
+    epochs = int(history["epoch"].max())
+    figure.update_xaxes(tick0=1, dtick=max(1, round(epochs / 10)))
+    figure.update_xaxes(title_text="epoch", row=2)
+    figure.update_layout(height=680, legend={"orientation": "h", "y": -0.12})
     return figure
 
 
@@ -122,13 +124,15 @@ def class_f1_chart(snapshot_f1: pd.DataFrame, mean_f1: float, class_names: list[
         labels={"val_f1": "validation F1 (%)", "class": ""},
         height=380,
     )
-    figure.add_hline(
-        y=mean_f1, line={"color": "#1F1F1F", "dash": "dash"}, annotation_text=f"mean {mean_f1:.1f}%"
+    figure.add_hline(y=mean_f1, line={"color": "#1F1F1F", "dash": "dash"})
+    figure.add_hline(y=TARGET_ACCURACY, line={"color": "#E45756", "dash": "dot"})
+    # Line labels go in the title: inside the plot they collide with the bars' labels.
+    figure.update_layout(
+        title={
+            "text": f"mean {mean_f1:.1f}% (dashed) · target {TARGET_ACCURACY:.0f}% (dotted)",
+            "font": {"size": 13},
+        }
     )
-    figure.add_hline(
-        y=TARGET_ACCURACY, line={"color": "#E45756", "dash": "dot"},
-        annotation_text=f"target {TARGET_ACCURACY:.0f}%", annotation_position="top left",
-    )  # fmt: skip
     figure.update_layout(showlegend=False, yaxis_range=[0, 105])
     return figure
 

@@ -26,6 +26,7 @@ from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map
 CLASSIFY_PAGE = "pages/2_Classify.py"
 CLASSIFY_VIDEO_KEY = "classify_video"
 APP_DIR = Path(__file__).resolve().parent.parent
+CELL_TEXT = "#1F1F1F"
 METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
 
 
@@ -92,12 +93,13 @@ def render_per_class(split: SplitPredictions, key: str) -> None:
         key=f"{key}_per_class_table",
         column_config=percent_columns("precision", "recall", "f1"),
     )
-    for name, class_name, f1, reference in split.collapsed_members():
-        if name in chosen:
-            st.warning(
-                f"{short_name(name)} collapsed on {class_name}: F1 {f1:.1f}% vs {reference:.1f}% "
-                "(median of the other members)."
-            )
+    collapsed = [
+        f"- {short_name(name)} on {class_name}: F1 {f1:.1f}% vs {reference:.1f}% (median of the others)"
+        for name, class_name, f1, reference in split.collapsed_members()
+        if name in chosen
+    ]
+    if collapsed:
+        st.warning("Collapsed members (class F1 far below the others):\n" + "\n".join(collapsed))
 
 
 def colored_class(name: str, colors: dict[str, str]) -> str:
@@ -122,7 +124,8 @@ def confusion_chart(cells: pd.DataFrame, class_names: list[str]) -> go.Figure:
                 "symbol": "square",
                 "size": 86,
                 "color": cells["row_percent"],
-                "colorscale": "Blues",
+                # Light enough at 100% for dark text, so text can keep one colour after a click.
+                "colorscale": [[0.0, "#F7FBFF"], [1.0, "#4A98C9"]],
                 "cmin": 0,
                 "cmax": 100,
                 "colorbar": {"title": "row %"},
@@ -131,8 +134,9 @@ def confusion_chart(cells: pd.DataFrame, class_names: list[str]) -> go.Figure:
             text=[
                 f"<b>{c}</b><br>{p:.1f}%" for c, p in zip(cells["count"], cells["row_percent"], strict=True)
             ],
-            textfont={"color": ["white" if p > 55 else "#1F1F1F" for p in cells["row_percent"]], "size": 14},
-            customdata=cells[["true_index", "predicted_index"]].to_numpy(),
+            textfont={"color": CELL_TEXT, "size": 14},
+            # Plotly fades unselected points after a click; every cell must stay readable.
+            unselected={"marker": {"opacity": 1.0}, "textfont": {"color": CELL_TEXT}},
             hovertemplate="true %{y}<br>predicted %{x}<br>%{text}<extra></extra>",
         )
     )
@@ -153,9 +157,10 @@ def _select_clicked_cell(chart_key: str, true_key: str, predicted_key: str, clas
     """Chart click -> the cell pickers, so a click and the pickers show the same cell."""
     points = st.session_state[chart_key].selection.points
     if points:
-        true_index, predicted_index = points[0]["customdata"]
-        st.session_state[true_key] = class_names[int(true_index)]
-        st.session_state[predicted_key] = class_names[int(predicted_index)]
+        # Cells are drawn row-major, so the point index is true * K + predicted.
+        true_index, predicted_index = divmod(int(points[0]["point_index"]), len(class_names))
+        st.session_state[true_key] = class_names[true_index]
+        st.session_state[predicted_key] = class_names[predicted_index]
 
 
 def render_confusion(split: SplitPredictions, key: str) -> None:
@@ -176,7 +181,7 @@ def render_confusion(split: SplitPredictions, key: str) -> None:
     with right:
         true_class = st.selectbox("True class", split.class_names, key=true_key)
         predicted_class = st.selectbox("Predicted class", split.class_names, key=predicted_key)
-        render_cell_videos(split, predictor, true_class, predicted_class, key)
+    render_cell_videos(split, predictor, true_class, predicted_class, key)
 
 
 def render_cell_videos(
