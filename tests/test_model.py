@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import torch
 
@@ -50,3 +52,40 @@ def test_full_size_module_names_match_the_original_contract():
     assert names["attention_pooling.4.weight"].shape == (1, 768)
     assert names["classifier.0.weight"].shape == (768, 1536)
     assert names["classifier.12.weight"].shape == (4, 256)
+
+
+def test_overlapping_split_predictions_restore_the_thread_count():
+    """Run B enters while run A holds the one-thread override and leaves after A: the count
+    torch had before A must come back, and both results must be unaffected."""
+    torch.set_num_threads(2)
+    feature_set = make_feature_set(num_videos=16)
+    models = [make_model(TINY_CONFIG, seed=s) for s in range(2)]
+    alone = predict_split(models, feature_set, batch_size=4)
+    a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
+    results = {}
+
+    def run_a():
+        def progress(done, total):
+            a_inside.set()
+            b_inside.wait(timeout=30)
+
+        results["a"] = predict_split(models, feature_set, batch_size=4, progress=progress)
+        a_done.set()
+
+    def run_b():
+        a_inside.wait(timeout=30)
+
+        def progress(done, total):
+            b_inside.set()
+            a_done.wait(timeout=30)
+
+        results["b"] = predict_split(models, feature_set, batch_size=4, progress=progress)
+
+    threads = [threading.Thread(target=run_a), threading.Thread(target=run_b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert torch.get_num_threads() == 2
+    for result in results.values():
+        np.testing.assert_allclose(result, alone, atol=1e-6)
