@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from core.analysis import SplitPredictions
@@ -20,26 +19,12 @@ from core.evaluation import run_evaluation, save_run
 from core.history import load_training_history
 from core.run_compare import compare_runs
 from core.tta import TTA_MODES
+from tests.conftest import NavigationPagesManager
 from tests.factories import write_project
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 METRICS, HISTORY, RUNS = "pages/4_Metrics.py", "pages/5_Training_history.py", "pages/6_Evaluation_runs.py"
 SUBMIT = "FormSubmitter:evaluation_form-Start evaluation"
-
-
-class NavigationPagesManager(PagesManager):
-    """AppTest (1.67) re-detects a `pages/` folder on every run and then runs the page file
-    alone, skipping `streamlit_app.py` (sidebar, context). The app uses `st.navigation`, which
-    the real server honours on every run; make AppTest do the same."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def navigation_apps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
 
 
 @pytest.fixture()
