@@ -92,8 +92,9 @@ def predict_split(
     """Softmax probabilities shaped [members, modes, videos, classes].
 
     On CPU the (batch, member) units run concurrently, one per core with one intra-op thread
-    each: the LSTM's per-step matrix products are too small for intra-op threads to pay off,
-    so this is 1.6-2x faster than giving every op all cores. Each unit writes its own slice.
+    each. On an idle machine this matches giving every op all cores (both are bound by the
+    LSTM's FLOPs); when other processes compete for the cores it degrades far less, because no
+    op waits on a descheduled sibling thread. Each unit writes its own slice of the output.
     If `progress` raises, pending units are cancelled and the exception propagates.
     """
     if not models:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from core.artifacts import split_of
 from core.evaluation import EvaluationCancelled, default_run_path, run_evaluation, save_run
+from core.inference import DEFAULT_BATCH_SIZE
 
 ProgressObserver = Callable[[int, int], None]
 
@@ -35,7 +36,7 @@ class EvaluationRequest:
     checkpoints: tuple[Path, ...]
     features: Path
     tta_modes: tuple[str, ...] = ()
-    batch_size: int = 128
+    batch_size: int = DEFAULT_BATCH_SIZE
     device: str = "cpu"
 
     @property

@@ -10,9 +10,10 @@ import torch
 
 from core.artifacts import feature_files
 from core.checkpoints import find_ensemble_checkpoints
+from core.inference import DEFAULT_BATCH_SIZE
 from core.jobs import EvaluationRequest, JobRegistry, JobSnapshot, JobState
 from core.tta import TTA_MODES
-from dashboard.state import DashboardContext
+from dashboard.state import DashboardContext, job_registry
 from dashboard.theme import short_name
 
 SESSION_JOBS_KEY = "evaluation_jobs"
@@ -20,12 +21,6 @@ ANNOUNCED_KEY = "evaluation_jobs_announced"
 AUGMENTED_MODES = tuple(m for m in TTA_MODES if m != "original")
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "GPU"}
 POLL_EVERY = "2s"
-
-
-@st.cache_resource
-def job_registry() -> JobRegistry:
-    """One registry per server process, so a run survives page switches and reruns."""
-    return JobRegistry()
 
 
 def available_devices() -> list[str]:
@@ -76,7 +71,9 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
                 "Device", devices, index=len(devices) - 1, format_func=DEVICE_LABELS.get, horizontal=True,
                 key="eval_device",
             )  # fmt: skip
-            batch_size = st.number_input("Batch size", 1, 4096, 128, step=16, key="eval_batch_size")
+            batch_size = st.number_input(
+                "Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size"
+            )
             submitted = st.form_submit_button("Start evaluation", icon=":material/play_arrow:")
         if submitted:
             modes = tuple(modes) if tta else ()

@@ -28,6 +28,7 @@ from core.artifacts import (
 from core.checkpoints import find_ensemble_checkpoints
 from core.features import FeatureSet, load_feature_set
 from core.inference import predict_split
+from core.jobs import JobRegistry
 from core.paths import ProjectPaths
 from core.prediction_cache import (
     file_fingerprint,
@@ -55,6 +56,13 @@ def device_label() -> str:
     if torch.cuda.is_available():
         return f"GPU ({torch.cuda.get_device_name(0)})"
     return f"CPU ({torch.get_num_threads()} threads)"
+
+
+@st.cache_resource
+def job_registry() -> JobRegistry:
+    """One registry of background evaluation runs per server process, so a run survives page
+    switches and reruns."""
+    return JobRegistry()
 
 
 def _stamp(path: Path) -> tuple[int, int]:
