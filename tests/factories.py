@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pandas as pd
 import torch
@@ -125,3 +126,14 @@ def write_project(root: Path, num_videos: int = 24) -> Path:
     write_configuration_analysis(models / "configuration_analysis.json")
     (root / "runs").mkdir(exist_ok=True)
     return root
+
+
+def write_noise_clip(path: Path, count: int = 12, seed: int = 0) -> Path:
+    """A small real mp4 (48x40, 25 fps) of random frames."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (48, 40))
+    for _ in range(count):
+        writer.write(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
+    writer.release()
+    return path

@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 import torch
 
@@ -18,6 +16,7 @@ from core.features import FeatureWriter, open_features
 from core.inference import predict_sequence
 from core.model import TemporalClassifier, TemporalModelConfig
 from core.recipe import FeatureRecipe
+from tests.factories import write_noise_clip as write_clip
 
 SMALL = FeatureRecipe(num_frames=8, image_size=32)
 CLASSES = ["Animation", "Flat_Content", "Gaming", "Natural_Content"]
@@ -30,16 +29,6 @@ def run_command(argv: list[str]) -> int:
     classify.register(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
-
-
-def write_clip(path: Path, count: int = 12, seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (48, 40))
-    for _ in range(count):
-        writer.write(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
-    writer.release()
-    return path
 
 
 def write_members(folder: Path, recipes: list[FeatureRecipe | None]) -> list[Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
@@ -23,6 +22,7 @@ from core.extraction import (
 from core.features import open_features
 from core.recipe import FeatureRecipe, scale_indices
 from core.video import DecodedClip
+from tests.factories import write_noise_clip as write_clip
 
 SMALL = FeatureRecipe(num_frames=8, image_size=32)
 
@@ -30,16 +30,6 @@ SMALL = FeatureRecipe(num_frames=8, image_size=32)
 @pytest.fixture(scope="module")
 def lite0():
     return load_backbone("efficientnet_lite0", device="cpu")
-
-
-def write_clip(path: Path, count: int = 12, seed: int = 0) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 25, (48, 40))
-    for _ in range(count):
-        writer.write(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
-    writer.release()
-    return path
 
 
 def three_pass_reference(lite0, frames: np.ndarray, recipe: FeatureRecipe) -> torch.Tensor:
