@@ -16,28 +16,40 @@ from dashboard.theme import class_color_map, predictor_color_map, short_name
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
-def probability_bars(table: pd.DataFrame, class_names: Sequence[str], title: str) -> go.Figure:
-    """Grouped bars: one group per predictor, one bar per class (percent), as `clip_table` rows."""
+def _class_bars_by_predictor(
+    table: pd.DataFrame,
+    class_names: Sequence[str],
+    column_prefix: str,
+    title: str,
+    axis_title: str,
+    height: int,
+) -> go.Figure:
+    """One group per predictor row, one bar per class from the `<prefix><class>` columns (percent)."""
     colors = class_color_map(class_names)
     labels = [short_name(p) for p in table["predictor"]]
     figure = go.Figure()
     for name in class_names:
         figure.add_bar(
             x=labels,
-            y=table[name],
+            y=table[f"{column_prefix}{name}"],
             name=name,
             marker_color=colors[name],
-            hovertemplate="%{x}<br>" + name + ": %{y:.1f}%<extra></extra>",
+            hovertemplate=f"%{{x}}<br>{column_prefix}{name}: %{{y:.1f}}%<extra></extra>",
         )
     figure.update_layout(
         barmode="group",
         title=title,
-        yaxis={"title": "probability (%)", "range": [0, 100]},
+        yaxis={"title": axis_title, "range": [0, 100]},
         legend={"orientation": "h", "y": -0.15},
         margin=_MARGIN,
-        height=380,
+        height=height,
     )
     return figure
+
+
+def probability_bars(table: pd.DataFrame, class_names: Sequence[str], title: str) -> go.Figure:
+    """Grouped bars: one group per predictor, one bar per class (percent), as `clip_table` rows."""
+    return _class_bars_by_predictor(table, class_names, "", title, "probability (%)", 380)
 
 
 def interval_chart(table: pd.DataFrame, metric: str, low: str, high: str, title: str) -> go.Figure:
@@ -86,26 +98,7 @@ def agreement_heatmap(matrix: pd.DataFrame, title: str, value_format: str, color
 
 def class_f1_bars(table: pd.DataFrame, class_names: Sequence[str], title: str) -> go.Figure:
     """Per-class F1 of several predictors (rows with `F1 <class>` columns), grouped by predictor."""
-    colors = class_color_map(class_names)
-    labels = [short_name(p) for p in table["predictor"]]
-    figure = go.Figure()
-    for name in class_names:
-        figure.add_bar(
-            x=labels,
-            y=table[f"F1 {name}"],
-            name=name,
-            marker_color=colors[name],
-            hovertemplate="%{x}<br>F1 " + name + ": %{y:.1f}%<extra></extra>",
-        )
-    figure.update_layout(
-        barmode="group",
-        title=title,
-        yaxis={"title": "F1 (%)", "range": [0, 100]},
-        legend={"orientation": "h", "y": -0.15},
-        margin=_MARGIN,
-        height=340,
-    )
-    return figure
+    return _class_bars_by_predictor(table, class_names, "F1 ", title, "F1 (%)", 340)
 
 
 def _png_uri(image: np.ndarray) -> str:
