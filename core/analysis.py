@@ -131,13 +131,9 @@ class SplitPredictions:
 
     def summary_table(self) -> pd.DataFrame:
         """Per predictor: accuracy, weighted F1 and one F1 column per class."""
-        rows = []
-        for name in self.predictor_names:
-            metrics = self.metrics(name)
-            row = {"predictor": name, "accuracy": metrics["accuracy"], "f1_weighted": metrics["f1_weighted"]}
-            row.update({f"F1 {c}": f for c, f in zip(self.class_names, metrics["f1_per_class"], strict=True)})
-            rows.append(row)
-        return pd.DataFrame(rows)
+        return pd.DataFrame(
+            [summary_row(name, self.metrics(name), self.class_names) for name in self.predictor_names]
+        )
 
     def mcnemar(self, a: str, b: str) -> Any:
         return mcnemar_exact(self.labels, self.predictions(a), self.predictions(b))
@@ -197,6 +193,13 @@ class SplitPredictions:
             table[f"{name}_predicted"] = [self.class_names[k] for k in probabilities.argmax(axis=1)]
             table[f"{name}_confidence"] = 100.0 * probabilities.max(axis=1)
         return table
+
+
+def summary_row(name: str, metrics: Mapping[str, Any], class_names: Sequence[str]) -> dict[str, Any]:
+    """One predictor's accuracy, weighted F1 and per-class F1 (`F1 <class>` columns)."""
+    row = {"predictor": name, "accuracy": metrics["accuracy"], "f1_weighted": metrics["f1_weighted"]}
+    row.update({f"F1 {c}": f for c, f in zip(class_names, metrics["f1_per_class"], strict=True)})
+    return row
 
 
 def subcategory_of(video_name: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.analysis import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
+from core.analysis import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, summary_row
 
 COMPOSED = "composed"
 
@@ -20,19 +20,13 @@ def composition_metrics(
     return split.metrics_of(split.compose(members, weights, modes))
 
 
-def metrics_row(name: str, metrics: dict[str, Any], class_names: Sequence[str]) -> dict[str, Any]:
-    row = {"predictor": name, "accuracy": metrics["accuracy"], "f1_weighted": metrics["f1_weighted"]}
-    row.update({f"F1 {c}": f for c, f in zip(class_names, metrics["f1_per_class"], strict=True)})
-    return row
-
-
 def composition_table(
     split: SplitPredictions, members: Sequence[str], weights: Sequence[float], modes: Sequence[str]
 ) -> pd.DataFrame:
     """The composition next to the standard ensemble (all members, equal weights) and its TTA."""
-    rows = [metrics_row(COMPOSED, composition_metrics(split, members, weights, modes), split.class_names)]
+    rows = [summary_row(COMPOSED, composition_metrics(split, members, weights, modes), split.class_names)]
     for name in (ENSEMBLE, ENSEMBLE_TTA) if split.has_tta else (ENSEMBLE,):
-        rows.append(metrics_row(name, split.metrics(name), split.class_names))
+        rows.append(summary_row(name, split.metrics(name), split.class_names))
     return pd.DataFrame(rows)
 
 
