@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 
 
 class NavigationPagesManager(PagesManager):
@@ -21,3 +26,18 @@ class NavigationPagesManager(PagesManager):
 @pytest.fixture(autouse=True)
 def navigation_apps(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty project that the app itself fills with the CI-scale demo bundle on its first
+    run, as on a fresh machine; built once per test session and shared by the page tests."""
+    root = tmp_path_factory.mktemp("no_artifacts")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
+        patch.setenv("DASHBOARD_ROOT", str(root))
+        patch.setenv("DASHBOARD_DEMO_SCALE", "ci")
+        app = AppTest.from_file(APP, default_timeout=300)
+        app.run()
+        assert not app.exception, [e.value for e in app.exception]
+    return root

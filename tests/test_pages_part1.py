@@ -390,19 +390,6 @@ def test_pages_explain_missing_features(tmp_path: Path, monkeypatch) -> None:
 # ---------- no artifacts: the app builds the demo bundle ----------
 
 
-@pytest.fixture(scope="session")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty project the app fills with the CI-scale demo bundle on its first run (once)."""
-    root = tmp_path_factory.mktemp("empty_project")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DASHBOARD_ROOT", str(root))
-        patch.setenv("DASHBOARD_DEMO_SCALE", "ci")
-        at = AppTest.from_file(APP, default_timeout=300)
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-    return root
-
-
 def test_pages_render_on_the_demo_bundle(demo_root: Path, monkeypatch) -> None:
     monkeypatch.setenv("DASHBOARD_DEMO_SCALE", "ci")
     demo_split = core_split(demo_root)

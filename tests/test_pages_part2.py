@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit.testing.v1.app_test as app_test_module
 from streamlit.testing.v1 import AppTest
 
 from core.analysis import SplitPredictions
@@ -19,7 +18,6 @@ from core.evaluation import run_evaluation, save_run
 from core.history import load_training_history
 from core.run_compare import compare_runs
 from core.tta import TTA_MODES
-from tests.conftest import NavigationPagesManager
 from tests.factories import write_project
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
@@ -245,20 +243,6 @@ def test_partial_and_foreign_files_do_not_break_the_listing(project: Path) -> No
 def test_runs_page_without_runs_explains_how(project: Path) -> None:
     app = open_page(RUNS)
     assert "No evaluation runs" in app.info[0].value
-
-
-@pytest.fixture(scope="session")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty project that the app fills with the CI-scale demo bundle (built once)."""
-    root = tmp_path_factory.mktemp("no_artifacts")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
-        patch.setenv("DASHBOARD_ROOT", str(root))
-        patch.setenv("DASHBOARD_DEMO_SCALE", "ci")
-        app = AppTest.from_file(APP, default_timeout=300)
-        app.run()
-        assert not app.exception, [e.value for e in app.exception]
-    return root
 
 
 @pytest.mark.slow
