@@ -112,7 +112,7 @@ def feature_infos(paths: ProjectPaths) -> list[FeatureFileInfo]:
 def _probabilities_from_disk(cache_dir: str, key: str) -> np.ndarray:
     probabilities = load_cached_probabilities(Path(cache_dir), key)
     if probabilities is None:
-        raise FileNotFoundError(f"{cache_dir}: cached predictions {key} vanished")
+        raise FileNotFoundError(f"{cache_dir}: no cached predictions {key}")
     return probabilities
 
 
@@ -121,16 +121,20 @@ def split_probabilities(
 ) -> np.ndarray:
     """[members, modes, videos, classes], computed at most once per content of the inputs."""
     key = prediction_key([fingerprint(m.path) for m in members.members], fingerprint(features_path), modes)
-    if load_cached_probabilities(paths.cache_dir, key) is None:
-        data = feature_set(features_path)
-        bar = st.progress(0.0, text=f"Running {len(members.members)} models × {len(modes)} TTA modes…")
+    try:
+        # A hit in memory touches no file; only a miss falls through to computing.
+        return _probabilities_from_disk(str(paths.cache_dir), key)
+    except FileNotFoundError:
+        pass
+    data = feature_set(features_path)
+    bar = st.progress(0.0, text=f"Running {len(members.members)} models × {len(modes)} TTA modes…")
 
-        def report(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Predicting {data.num_videos} videos: {done}/{total} sequences")
+    def report(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"Predicting {data.num_videos} videos: {done}/{total} sequences")
 
-        probabilities = predict_split([m.model for m in members.members], data, modes, progress=report)
-        store_probabilities(paths.cache_dir, key, probabilities)
-        bar.empty()
+    probabilities = predict_split([m.model for m in members.members], data, modes, progress=report)
+    store_probabilities(paths.cache_dir, key, probabilities)
+    bar.empty()
     return _probabilities_from_disk(str(paths.cache_dir), key)
 
 
