@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +52,3 @@ def store_probabilities(cache_dir: Path, key: str, probabilities: np.ndarray) ->
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         np.save(handle, probabilities, allow_pickle=False)
     return path
-
-
-def cached_probabilities(
-    cache_dir: Path, key: str, compute: Callable[[], np.ndarray]
-) -> tuple[np.ndarray, bool]:
-    """(probabilities, whether they came from the cache)."""
-    cached = load_cached_probabilities(cache_dir, key)
-    if cached is not None:
-        return cached, True
-    probabilities = compute()
-    store_probabilities(cache_dir, key, probabilities)
-    return probabilities, False

@@ -14,7 +14,12 @@ from core.artifacts import (
 from core.checkpoints import load_checkpoint
 from core.metrics import compute_metrics
 from core.paths import ProjectPaths
-from core.prediction_cache import cached_probabilities, file_fingerprint, prediction_key
+from core.prediction_cache import (
+    file_fingerprint,
+    load_cached_probabilities,
+    prediction_key,
+    store_probabilities,
+)
 from core.recorded import read_configuration_analysis, recorded_metrics
 from tests.factories import write_ensemble, write_features, write_project
 
@@ -100,18 +105,13 @@ def test_recorded_vs_recomputed_differences(split):
 
 
 def test_prediction_cache_hits_on_same_content_and_misses_on_new(tmp_path):
-    calls = []
-
-    def compute():
-        calls.append(1)
-        return np.ones((1, 1, 2, 4), np.float32)
-
     key = prediction_key(["a"], "b", ["original"])
-    first, hit_first = cached_probabilities(tmp_path, key, compute)
-    second, hit_second = cached_probabilities(tmp_path, key, compute)
-    assert (hit_first, hit_second, len(calls)) == (False, True, 1)
-    np.testing.assert_array_equal(first, second)
+    assert load_cached_probabilities(tmp_path, key) is None
+    stored = np.arange(8, dtype=np.float32).reshape(1, 1, 2, 4)
+    store_probabilities(tmp_path, key, stored)
+    np.testing.assert_array_equal(load_cached_probabilities(tmp_path, key), stored)
     assert prediction_key(["a2"], "b", ["original"]) != key
+    assert load_cached_probabilities(tmp_path, prediction_key(["a2"], "b", ["original"])) is None
     f = tmp_path / "x.bin"
     f.write_bytes(b"abc")
     assert file_fingerprint(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
