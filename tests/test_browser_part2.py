@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 
 from core.analysis import SplitPredictions
 from core.demo_bundle import build_demo_bundle
@@ -85,8 +87,17 @@ def go_to(page, title: str) -> None:
 
 
 def choose(page, scope, label: str, option: str) -> None:
-    scope.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
-    page.get_by_role("option", name=option).click()
+    """Pick an option; a rerun that redraws the open list detaches it, so retry (at most 3 times)."""
+    box = scope.locator('[data-testid="stSelectbox"]').filter(has_text=label)
+    for _ in range(3):
+        wait_for_app_idle(page)
+        box.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=10_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")
+    expect(box.locator("input")).to_have_value(option, timeout=10_000)
 
 
 def test_sidebar_run_while_browsing_then_listed(demo_project: Path, tmp_path: Path) -> None:
