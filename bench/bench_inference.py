@@ -4,6 +4,9 @@ Reference: for each model, for each TTA mode, a separate DataLoader pass (batch 
 split, padded to the batch's longest sequence, no masking, under `torch.no_grad`.
 Ours: `core.inference.predict_split` (all members x modes in one length-sorted pass, masked,
 `torch.inference_mode`). Both use the same full-size weights (1280-d, H768, 4 layers, 12 heads).
+Floor: the members' LSTMs alone over every (mode, video) sequence at its true length, in
+unpadded batches: the fp32 work any exact implementation must do, so reference / floor bounds
+what such an implementation can gain on this machine.
 
     python bench/bench_inference.py --videos 32
 """
@@ -25,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.features import FeatureSet
 from core.inference import predict_split
 from core.model import TemporalClassifier, TemporalModelConfig
-from core.tta import TTA_MODES, apply_tta
+from core.tta import TTA_MODES, apply_tta, tta_indices
 
 REFERENCE_BATCH = 48
 
@@ -71,6 +74,20 @@ def reference_predict(models: list[TemporalClassifier], data: FeatureSet) -> np.
     return out
 
 
+def lstm_floor_seconds(models: list[TemporalClassifier], data: FeatureSet) -> float:
+    """Every sequence step priced at the LSTM's per-step cost in a full unpadded 48 x 73 batch."""
+    total_steps = sum(len(tta_indices(int(t), mode)) for mode in TTA_MODES for t in data.num_frames)
+    calibration = torch.randn(REFERENCE_BATCH, 73, models[0].config.hidden_dim)
+    elapsed = 0.0
+    with torch.inference_mode():
+        models[0].lstm(calibration)
+        for model in models:
+            started = time.perf_counter()
+            model.lstm(calibration)
+            elapsed += time.perf_counter() - started
+    return elapsed / calibration.shape[0] / calibration.shape[1] * total_steps
+
+
 def full_size_models(count: int) -> list[TemporalClassifier]:
     models = []
     for seed in range(42, 42 + count):
@@ -105,6 +122,8 @@ def main() -> None:
     reference = reference_predict(models, data)
     reference_s = time.perf_counter() - started
 
+    floor_s = lstm_floor_seconds(models, data)
+
     unpadded = data.num_frames == 73
     diff_unpadded = float(np.abs(ours[:, :, unpadded] - reference[:, :, unpadded]).max())
     diff_padded = (
@@ -112,7 +131,9 @@ def main() -> None:
     )
     print(f"ours       {ours_s:7.1f} s   {ours_s / args.videos:.2f} s/video")
     print(f"reference  {reference_s:7.1f} s   {reference_s / args.videos:.2f} s/video (CPU)")
+    print(f"floor      {floor_s:7.1f} s   the members' LSTMs alone at full-batch speed (CPU)")
     print(f"speed-up (reference / ours) = {reference_s / ours_s:.2f}x (target >= 1.5x)")
+    print(f"reference / floor = {reference_s / floor_s:.2f}x (exact fp32 bound: all but LSTM free)")
     print(f"max |p_ours - p_ref| on unpadded videos = {diff_unpadded:.2e}")
     print(
         f"max |p_ours - p_ref| on padded videos   = {diff_padded:.2e}  (the reference lets padding leak in)"
