@@ -3,7 +3,8 @@
 Frame `i` of the `n` samples is source frame `floor(i * (N - 1) / (n - 1))` of the `N` frames the
 file really holds. `N` is the number of frames that actually decode: container frame counts are
 often missing or wrong (and estimated from duration for variable-frame-rate streams), so a
-count that the decode disagrees with is corrected and the sampling redone.
+count that the decode disagrees with is corrected and the sampling redone. Seeking is used only
+where it is exact: long clips whose packets are evenly spaced at the nominal frame rate.
 
 Clips with fewer than `n` frames (but at least `MIN_VIDEO_FRAMES`) repeat frames: the same
 formula samples some source frames twice, so every clip yields exactly `n` frames and the
@@ -84,6 +85,27 @@ def _reported_frame_count(capture: cv2.VideoCapture) -> int:
     return int(count) if np.isfinite(count) and count > 0 else 0
 
 
+def _has_constant_frame_rate(path: Path, reported: int) -> bool:
+    """True when the stream holds exactly `reported` packets, evenly spaced at the nominal rate.
+
+    OpenCV seeks by frame number through the timestamp `number / fps`, which is the right frame
+    only in such a stream; a pause or a rate change shifts every later frame. Packets are read
+    without decoding (raw mode), so the scan costs milliseconds even for long clips.
+    """
+    with _open_capture(path) as capture:
+        fps = capture.get(cv2.CAP_PROP_FPS)
+        if not (np.isfinite(fps) and fps > 0) or not capture.set(cv2.CAP_PROP_FORMAT, -1):
+            return False
+        stamps = []
+        while capture.grab():
+            stamps.append(capture.get(cv2.CAP_PROP_POS_MSEC))
+    if len(stamps) != reported:
+        return False
+    gaps = np.diff(np.sort(np.asarray(stamps)))
+    # Some containers (Matroska, WebM) store milliseconds, so a 30 fps gap reads 33 or 34.
+    return bool(np.all(np.abs(gaps - 1000.0 / fps) <= 1.0))
+
+
 def _read_sequentially(path: Path, wanted: set[int], size: int) -> tuple[int, dict[int, np.ndarray]]:
     """Walk the whole stream once; convert only the wanted frames. Returns the true frame count."""
     frames: dict[int, np.ndarray] = {}
@@ -139,14 +161,14 @@ def decode_uniform_frames(
 ) -> DecodedClip:
     """`num_frames` frames sampled uniformly over the whole clip, RGB, resized to image_size².
 
-    Long clips (samples at least `SEEK_MIN_STRIDE` frames apart by the container's count) are
-    read by seeking, verified frame by frame; anything else, or a failed verification, is read
+    Long constant-frame-rate clips (samples at least `SEEK_MIN_STRIDE` frames apart) are read by
+    seeking, verified frame by frame; anything else, or a failed verification, is read
     sequentially, which also measures the true frame count.
     """
     path = Path(path)
     with _open_capture(path) as capture:
         reported = _reported_frame_count(capture)
-    if reported >= SEEK_MIN_STRIDE * num_frames:
+    if reported >= SEEK_MIN_STRIDE * num_frames and _has_constant_frame_rate(path, reported):
         indices = uniform_indices(reported, num_frames)
         frames = _read_by_seeking(path, indices, reported, image_size)
         if frames is not None:

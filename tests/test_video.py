@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import struct
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -21,19 +23,50 @@ from core.video import (
 BITS = 10
 
 
-def write_index_video(path: Path, count: int, size: tuple[int, int] = (70, 50), fourcc: str = "mp4v") -> Path:
+def index_frame(i: int, size: tuple[int, int]) -> np.ndarray:
     """Frame i shows i in binary as BITS vertical black/white bands, robust to compression."""
+    frame = np.zeros((size[1], size[0], 3), np.uint8)
+    band = size[0] // BITS
+    for bit in range(BITS):
+        if (i >> bit) & 1:
+            frame[:, bit * band : (bit + 1) * band] = 255
+    return frame
+
+
+def write_index_video(path: Path, count: int, size: tuple[int, int] = (70, 50), fourcc: str = "mp4v") -> Path:
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), 25, size)
     assert writer.isOpened()
-    band = size[0] // BITS
     for i in range(count):
-        frame = np.zeros((size[1], size[0], 3), np.uint8)
-        for bit in range(BITS):
-            if (i >> bit) & 1:
-                frame[:, bit * band : (bit + 1) * band] = 255
-        writer.write(frame)
+        writer.write(index_frame(i, size))
     writer.release()
     return path
+
+
+def write_variable_rate_video(path: Path, durations: list[int], size: tuple[int, int] = (80, 48)) -> Path:
+    """H.264 whose frame i lasts durations[i]/300 s. OpenCV maps frame numbers to timestamps by
+    the average rate, so in such a file seeking by frame number lands on the wrong frames."""
+    time_base = Fraction(1, 300)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.time_base = time_base
+        pts = 0
+        for i, duration in enumerate(durations):
+            frame = av.VideoFrame.from_ndarray(index_frame(i, size)[..., ::-1].copy(), format="rgb24")
+            frame.pts, frame.time_base = pts, time_base
+            pts += duration
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+VARIABLE_RATE_CLIPS = {
+    # A phone switching between 60 and 15 fps every 50 frames.
+    "rate_changes.mp4": lambda n: [5 if (i // 50) % 2 == 0 else 20 for i in range(n)],
+    # A screen recording that paused for 2/3 s halfway; Matroska then over-reports the count.
+    "one_pause.mkv": lambda n: [200 if i == n // 2 else 10 for i in range(n)],
+}
 
 
 def read_index(frame: np.ndarray) -> int:
@@ -78,6 +111,30 @@ def test_long_clip_is_read_by_seeking_with_the_same_frames(tmp_path):
     video = write_index_video(tmp_path / "long.mp4", count)
     clip = decode_uniform_frames(video, 8, 32)
     assert clip.method == "seek"
+    assert [read_index(f) for f in clip.frames] == uniform_indices(count, 8).tolist()
+
+
+@pytest.mark.parametrize("name", sorted(VARIABLE_RATE_CLIPS))
+def test_long_variable_frame_rate_clip_gives_the_exact_frames(tmp_path, name):
+    count = SEEK_MIN_STRIDE * 8 + 100
+    video = write_variable_rate_video(tmp_path / name, VARIABLE_RATE_CLIPS[name](count))
+    capture = cv2.VideoCapture(str(video))
+    landed = []
+    for index in uniform_indices(count, 8).tolist():
+        capture.set(cv2.CAP_PROP_POS_FRAMES, index)
+        landed.append(read_index(capture.read()[1]))
+    capture.release()
+    assert landed != uniform_indices(count, 8).tolist()  # seeking by frame number is wrong here
+    clip = decode_uniform_frames(video, 8, 32)
+    assert clip.method == "sequential" and clip.total_frames == count
+    assert [read_index(f) for f in clip.frames] == uniform_indices(count, 8).tolist()
+
+
+def test_long_constant_rate_matroska_clip_is_still_read_by_seeking(tmp_path):
+    count = SEEK_MIN_STRIDE * 8 + 100
+    video = write_variable_rate_video(tmp_path / "steady.mkv", [10] * count)
+    clip = decode_uniform_frames(video, 8, 32)
+    assert clip.method == "seek" and clip.total_frames == count
     assert [read_index(f) for f in clip.frames] == uniform_indices(count, 8).tolist()
 
 
