@@ -85,20 +85,20 @@ def _reported_frame_count(capture: cv2.VideoCapture) -> int:
     return int(count) if np.isfinite(count) and count > 0 else 0
 
 
-def _has_constant_frame_rate(path: Path, reported: int) -> bool:
+def _has_constant_frame_rate(capture: cv2.VideoCapture, reported: int) -> bool:
     """True when the stream holds exactly `reported` packets, evenly spaced at the nominal rate.
+    Reads the capture to its end.
 
     OpenCV seeks by frame number through the timestamp `number / fps`, which is the right frame
     only in such a stream; a pause or a rate change shifts every later frame. Packets are read
     without decoding (raw mode), so the scan costs milliseconds even for long clips.
     """
-    with _open_capture(path) as capture:
-        fps = capture.get(cv2.CAP_PROP_FPS)
-        if not (np.isfinite(fps) and fps > 0) or not capture.set(cv2.CAP_PROP_FORMAT, -1):
-            return False
-        stamps = []
-        while capture.grab():
-            stamps.append(capture.get(cv2.CAP_PROP_POS_MSEC))
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    if not (np.isfinite(fps) and fps > 0) or not capture.set(cv2.CAP_PROP_FORMAT, -1):
+        return False
+    stamps = []
+    while capture.grab():
+        stamps.append(capture.get(cv2.CAP_PROP_POS_MSEC))
     if len(stamps) != reported:
         return False
     gaps = np.diff(np.sort(np.asarray(stamps)))
@@ -168,7 +168,8 @@ def decode_uniform_frames(
     path = Path(path)
     with _open_capture(path) as capture:
         reported = _reported_frame_count(capture)
-    if reported >= SEEK_MIN_STRIDE * num_frames and _has_constant_frame_rate(path, reported):
+        seekable = reported >= SEEK_MIN_STRIDE * num_frames and _has_constant_frame_rate(capture, reported)
+    if seekable:
         indices = uniform_indices(reported, num_frames)
         frames = _read_by_seeking(path, indices, reported, image_size)
         if frames is not None:
