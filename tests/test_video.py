@@ -42,7 +42,7 @@ def write_index_video(path: Path, count: int, size: tuple[int, int] = (70, 50), 
     return path
 
 
-def write_variable_rate_video(path: Path, durations: list[int], size: tuple[int, int] = (80, 48)) -> Path:
+def write_h264_with_durations(path: Path, durations: list[int], size: tuple[int, int] = (80, 48)) -> Path:
     """H.264 whose frame i lasts durations[i]/300 s. OpenCV maps frame numbers to timestamps by
     the average rate, so in such a file seeking by frame number lands on the wrong frames."""
     time_base = Fraction(1, 300)
@@ -117,7 +117,7 @@ def test_long_clip_is_read_by_seeking_with_the_same_frames(tmp_path):
 @pytest.mark.parametrize("name", sorted(VARIABLE_RATE_CLIPS))
 def test_long_variable_frame_rate_clip_gives_the_exact_frames(tmp_path, name):
     count = SEEK_MIN_STRIDE * 8 + 100
-    video = write_variable_rate_video(tmp_path / name, VARIABLE_RATE_CLIPS[name](count))
+    video = write_h264_with_durations(tmp_path / name, VARIABLE_RATE_CLIPS[name](count))
     capture = cv2.VideoCapture(str(video))
     landed = []
     for index in uniform_indices(count, 8).tolist():
@@ -132,7 +132,7 @@ def test_long_variable_frame_rate_clip_gives_the_exact_frames(tmp_path, name):
 
 def test_long_constant_rate_matroska_clip_is_still_read_by_seeking(tmp_path):
     count = SEEK_MIN_STRIDE * 8 + 100
-    video = write_variable_rate_video(tmp_path / "steady.mkv", [10] * count)
+    video = write_h264_with_durations(tmp_path / "steady.mkv", [10] * count)
     clip = decode_uniform_frames(video, 8, 32)
     assert clip.method == "seek" and clip.total_frames == count
     assert [read_index(f) for f in clip.frames] == uniform_indices(count, 8).tolist()
