@@ -1,7 +1,7 @@
 """Whole-extraction throughput (decode + backbone + multi-scale + write), frames per second.
 
 Three measurements in one run, on the same generated clips and the same Lite0 weights:
-  ours       core.extraction.extract_directory (one backbone pass per frame, channels_last,
+  ours       core.features.extraction.extract_directory (one backbone pass per frame, channels_last,
              inference_mode, decoding overlapped with compute);
   reference  written like the original: decode every frame, then per scale a separate NCHW
              backbone pass under no_grad, then write;
@@ -26,9 +26,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.backbones import BACKBONES, default_device, lite0_package_weights, load_backbone
-from core.extraction import extract_directory
-from core.recipe import FeatureRecipe, scale_indices
+from core.device import default_device
+from core.features.backbones import BACKBONES, lite0_package_weights, load_backbone
+from core.features.extraction import extract_directory
+from core.features.recipe import FeatureRecipe, scale_indices
 
 
 def write_clips(folder: Path, count: int, frames: int, size: tuple[int, int]) -> list[Path]:

@@ -2,7 +2,7 @@
 
 Reference: for each model, for each TTA mode, a separate DataLoader pass (batch 48) over the
 split, padded to the batch's longest sequence, no masking, under `torch.no_grad`.
-Ours: `core.inference.predict_split` (all members x modes in one length-sorted pass, masked,
+Ours: `core.model.inference.predict_split` (all members x modes in one length-sorted pass, masked,
 `torch.inference_mode`). Both use the same full-size weights (1280-d, H768, 4 layers, 12 heads).
 Floor: the members' LSTMs alone over every (mode, video) sequence at its true length, in
 unpadded batches: the fp32 work any exact implementation must do, so reference / floor bounds
@@ -25,10 +25,10 @@ from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.features import FeatureSet
-from core.inference import predict_split
-from core.model import TemporalClassifier, TemporalModelConfig
-from core.tta import TTA_MODES, apply_tta, tta_indices
+from core.features.store import FeatureSet
+from core.model.inference import predict_split
+from core.model.network import TemporalClassifier, TemporalModelConfig
+from core.model.tta import TTA_MODES, apply_tta, tta_indices
 
 REFERENCE_BATCH = 48
 

@@ -7,7 +7,7 @@ import threading
 
 import streamlit as st
 
-from core.artifacts import has_any_artifacts
+from core.model.ensemble import has_any_artifacts
 from core.paths import ProjectPaths
 
 DEMO_SCALE_ENV = "DASHBOARD_DEMO_SCALE"
@@ -32,7 +32,7 @@ def ensure_demo_bundle(paths: ProjectPaths) -> None:
         "put your own `models_enhanced/` and `features_enhanced/` here to analyse your classifier."
     )
     # Imported here: the generator and trainer are only needed on a machine without artifacts.
-    from core.demo_bundle import build_demo_bundle
+    from core.demo.bundle import build_demo_bundle
 
     bar = st.progress(0.0, text="Waiting for another session's build…")
     with _build_lock():

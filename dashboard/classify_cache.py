@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core.checkpoints import LoadedCheckpoint
-from core.clip_analysis import strip_positions, thumbnails
-from core.features import open_features
-from core.inference import SequencePrediction, predict_sequence
-from core.playback import webm_for_browser
-from core.tta import TTA_MODES
-from core.uploads import UnsupportedUpload, upload_as_temp_file
-from core.video import VideoDecodeError, decode_uniform_frames
+from core.evaluation.clip_verdict import strip_positions, thumbnails
+from core.features.store import open_features
+from core.model.checkpoints import LoadedCheckpoint
+from core.model.inference import SequencePrediction, predict_sequence
+from core.model.tta import TTA_MODES
+from core.video.decode import VideoDecodeError, decode_uniform_frames
+from core.video.player import webm_for_browser
+from core.video.uploads import UnsupportedUpload, upload_as_temp_file
 from dashboard.state import fingerprint
 
 

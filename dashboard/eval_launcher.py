@@ -1,5 +1,5 @@
 """Sidebar launcher on every page: start an evaluation run in the background, watch its progress
-while browsing, cancel it. The work itself is `core.jobs`; this module only draws and polls."""
+while browsing, cancel it. The work itself is `core.evaluation.jobs`; this module only draws and polls."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from core.artifacts import feature_files
-from core.checkpoints import find_ensemble_checkpoints
-from core.inference import DEFAULT_BATCH_SIZE
-from core.jobs import EvaluationRequest, JobRegistry, JobSnapshot, JobState
-from core.tta import TTA_MODES
+from core.evaluation.jobs import EvaluationRequest, JobRegistry, JobSnapshot, JobState
+from core.features.inventory import feature_files
+from core.model.checkpoints import find_ensemble_checkpoints
+from core.model.inference import DEFAULT_BATCH_SIZE
+from core.model.tta import TTA_MODES
 from dashboard.state import DashboardContext, job_registry
 from dashboard.theme import short_name
 

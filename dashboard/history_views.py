@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.history import best_epochs
-from core.training_playback import TARGET_ACCURACY, epoch_snapshot, model_epochs, next_epoch
+from core.training.history import best_epochs
+from core.training.snapshots import TARGET_ACCURACY, epoch_snapshot, model_epochs, next_epoch
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map
 
 EPOCH_KEY = "history_epoch"

@@ -11,8 +11,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.analysis import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
-from core.calibration import (
+from core.evaluation.calibration import (
     DEFAULT_BINS,
     ClassCurve,
     calibration_table,
@@ -20,7 +19,8 @@ from core.calibration import (
     reliability_bins,
     roc_curves,
 )
-from core.confusion import confusion_cells
+from core.evaluation.confusion import confusion_cells
+from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
 
 CLASSIFY_PAGE = "pages/2_Classify.py"

@@ -7,8 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from core.analysis import SplitPredictions
-from core.run_compare import RunMismatchError, common_predictors, compare_runs, runs_table
+from core.evaluation.predictions import SplitPredictions
+from core.evaluation.run_compare import RunMismatchError, common_predictors, compare_runs, runs_table
 from dashboard.metric_views import percent_columns, render_metric_views, render_open_in_classify
 from dashboard.theme import short_name
 

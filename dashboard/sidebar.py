@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.artifacts import FeatureFileInfo
-from core.checkpoints import LoadedCheckpoint
+from core.features.inventory import FeatureFileInfo
+from core.model.checkpoints import LoadedCheckpoint
 from dashboard.state import ANALYSED_SPLIT_KEY, DashboardContext, device_label, readable_features
 from dashboard.theme import pct
 

@@ -15,29 +15,22 @@ import numpy as np
 import streamlit as st
 import torch
 
-from core.analysis import SplitPredictions
-from core.artifacts import (
-    FeatureFileInfo,
-    LoadedMembers,
-    compatibility_problems,
-    feature_files,
-    inspect_feature_file,
-    load_members_tolerant,
-    member_problems,
-)
-from core.checkpoints import find_ensemble_checkpoints
-from core.features import FeatureSet, load_feature_set
-from core.inference import predict_split
-from core.jobs import JobRegistry
-from core.paths import ProjectPaths
-from core.prediction_cache import (
+from core.evaluation.jobs import JobRegistry
+from core.evaluation.predictions import SplitPredictions
+from core.evaluation.recorded import read_configuration_analysis, recorded_metrics
+from core.features.inventory import FeatureFileInfo, feature_files, inspect_feature_file
+from core.features.store import FeatureSet, load_feature_set
+from core.model.checkpoints import find_ensemble_checkpoints
+from core.model.ensemble import LoadedMembers, compatibility_problems, load_members_tolerant, member_problems
+from core.model.inference import predict_split
+from core.model.prediction_cache import (
     file_fingerprint,
     load_cached_probabilities,
     prediction_key,
     store_probabilities,
 )
-from core.recorded import read_configuration_analysis, recorded_metrics
-from core.tta import TTA_MODES
+from core.model.tta import TTA_MODES
+from core.paths import ProjectPaths
 
 ANALYSED_SPLIT_KEY = "analysed_features"
 CONTEXT_KEY = "dashboard_context"

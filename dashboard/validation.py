@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.analysis import SplitPredictions
-from core.artifacts import FeatureFileInfo, compatibility_problems
+from core.evaluation.predictions import SplitPredictions
+from core.features.inventory import FeatureFileInfo
+from core.model.ensemble import compatibility_problems
 from dashboard.state import DashboardContext, readable_features, split_predictions
 
 UNAUGMENTED = ("original",)

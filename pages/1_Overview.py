@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.analysis import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, recorded_vs_recomputed
+from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, recorded_vs_recomputed
 from dashboard.charts import interval_chart
 from dashboard.state import DashboardContext, current_context, require_split
 from dashboard.theme import PERCENT_FORMAT, pct, pct_interval, short_name

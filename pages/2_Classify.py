@@ -7,10 +7,7 @@ import hashlib
 
 import streamlit as st
 
-from core.analysis import SplitPredictions
-from core.backbones import BackboneError
-from core.checkpoints import LoadedCheckpoint
-from core.clip_analysis import (
+from core.evaluation.clip_verdict import (
     Verdict,
     attention_by_frame,
     clip_predictors,
@@ -20,23 +17,26 @@ from core.clip_analysis import (
     thumbnails,
     top_frames,
 )
-from core.extraction import (
+from core.evaluation.filters import filter_video_table
+from core.evaluation.predictions import SplitPredictions
+from core.features.backbones import BackboneError
+from core.features.extraction import (
     FeaturizedClip,
     RecipeError,
     check_recipe_fits_models,
     featurize_clip_with_frames,
     resolve_classification_recipe,
 )
-from core.inference import SequencePrediction
-from core.recipe import FeatureRecipe
-from core.uploads import (
+from core.features.recipe import FeatureRecipe
+from core.model.checkpoints import LoadedCheckpoint
+from core.model.inference import SequencePrediction
+from core.video.decode import VideoDecodeError
+from core.video.lookup import find_video_file, video_file_candidates
+from core.video.uploads import (
     UPLOAD_TYPES,
     UnsupportedUpload,
     upload_as_temp_file,
 )
-from core.video import VideoDecodeError
-from core.video_filters import filter_video_table
-from core.video_lookup import find_video_file, video_file_candidates
 from dashboard.charts import attention_strip, probability_bars
 from dashboard.classify_cache import (
     FrameStrip,
@@ -289,7 +289,7 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     if recipe is None:
         return
     limit = st.get_option("server.maxUploadSize")
-    # Any file is accepted here and checked by `core.uploads`: Streamlit's own type filter
+    # Any file is accepted here and checked by `core.video.uploads`: Streamlit's own type filter
     # rejects other files with an exception instead of a message the user can act on.
     uploaded = st.file_uploader("Upload a clip", key="classify_upload")
     st.caption(

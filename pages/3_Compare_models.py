@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.analysis import SplitPredictions
-from core.composer import COMPOSED, agreement_matrix, composition_table, member_contributions
+from core.evaluation.composer import COMPOSED, agreement_matrix, composition_table, member_contributions
+from core.evaluation.predictions import SplitPredictions
 from dashboard.charts import agreement_heatmap, class_f1_bars
 from dashboard.state import current_context, require_split
 from dashboard.theme import PERCENT_FORMAT, pct, short_name

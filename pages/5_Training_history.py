@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.checkpoints import find_ensemble_checkpoints
 from core.classes import CLASS_NAMES
-from core.history_source import load_history_source
+from core.model.checkpoints import find_ensemble_checkpoints
+from core.training.history import load_history_source
 from dashboard.history_views import model_label, render_curves, render_playback
 from dashboard.state import current_context
 

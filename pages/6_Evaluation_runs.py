@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.evaluation import list_runs
+from core.evaluation.runs import list_runs
 from dashboard.run_views import choose_runs, render_comparison, render_listing, render_run
 from dashboard.state import current_context
 

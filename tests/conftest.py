@@ -15,7 +15,7 @@ APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
 class NavigationPagesManager(PagesManager):
     """AppTest (1.67) re-detects the `pages/` folder on every run and then runs the page file
     alone, skipping `streamlit_app.py`. A real server does that only until the first
-    `st.navigation` call of the process (covered by tests/test_browser_shell.py); make AppTest
+    `st.navigation` call of the process (covered by tests/dashboard/test_browser_shell.py); make AppTest
     behave like a server after that first call."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from core.checkpoints import save_checkpoint
 from core.classes import CLASS_NAMES
-from core.features import FeatureSet, write_feature_set
-from core.model import TemporalClassifier, TemporalModelConfig
-from core.recipe import FeatureRecipe
+from core.features.recipe import FeatureRecipe
+from core.features.store import FeatureSet, write_feature_set
+from core.model.checkpoints import save_checkpoint
+from core.model.network import TemporalClassifier, TemporalModelConfig
 
 TINY_RECIPE = FeatureRecipe(num_frames=8, image_size=64)
 TINY_CONFIG = TemporalModelConfig(

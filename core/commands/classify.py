@@ -11,21 +11,21 @@ from typing import Any
 
 import numpy as np
 
-from core.backbones import BackboneError
-from core.checkpoints import LoadedCheckpoint, load_checkpoint
-from core.evaluation import resolve_checkpoint_paths
-from core.extraction import (
+from core.evaluation.runs import resolve_checkpoint_paths
+from core.features.backbones import BackboneError
+from core.features.extraction import (
     RecipeError,
     check_recipe_fits_models,
     featurize_clip,
     resolve_classification_recipe,
 )
-from core.features import open_features
-from core.inference import predict_sequence, predictor_probabilities
+from core.features.recipe import FeatureRecipe
+from core.features.store import open_features
+from core.model.checkpoints import LoadedCheckpoint, load_checkpoint
+from core.model.inference import predict_sequence, predictor_probabilities
+from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
-from core.recipe import FeatureRecipe
-from core.tta import TTA_MODES
-from core.video import VideoDecodeError
+from core.video.decode import VideoDecodeError
 
 EXIT_CLIP_FAILED = 1
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.demo_bundle import SCALES, build_demo_bundle
+from core.demo.bundle import SCALES, build_demo_bundle
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

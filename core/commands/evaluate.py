@@ -8,9 +8,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.evaluation import resolve_checkpoint_paths, run_evaluation, save_run
-from core.inference import DEFAULT_BATCH_SIZE
-from core.tta import TTA_MODES
+from core.evaluation.runs import resolve_checkpoint_paths, run_evaluation, save_run
+from core.model.inference import DEFAULT_BATCH_SIZE
+from core.model.tta import TTA_MODES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

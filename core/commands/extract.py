@@ -8,10 +8,15 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.backbones import BACKBONES, NORMALIZATIONS, backbone_spec
 from core.classes import CLASS_NAMES
-from core.extraction import DEFAULT_BATCH_SIZE, ExtractionProgress, ExtractionReport, extract_directory
-from core.recipe import DEFAULT_SCALES, FeatureRecipe
+from core.features.backbones import BACKBONES, NORMALIZATIONS, backbone_spec
+from core.features.extraction import (
+    DEFAULT_BATCH_SIZE,
+    ExtractionProgress,
+    ExtractionReport,
+    extract_directory,
+)
+from core.features.recipe import DEFAULT_SCALES, FeatureRecipe
 
 EXIT_SKIPPED = 1
 

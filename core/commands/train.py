@@ -7,9 +7,9 @@ from pathlib import Path
 
 import torch
 
-from core.model import TemporalModelConfig
-from core.sampling import AugmentationConfig
-from core.training import TrainingConfig, TrainingProgress, load_training_splits, train_ensemble
+from core.model.network import TemporalModelConfig
+from core.training.batches import AugmentationConfig
+from core.training.member import TrainingConfig, TrainingProgress, load_training_splits, train_ensemble
 
 DEFAULTS = TrainingConfig()
 MODEL_DEFAULTS = TemporalModelConfig()

@@ -1,0 +1,338 @@
+"""The demo bundle: procedural clips -> features -> a small 4-model ensemble -> an evaluation run,
+written into a project root's standard folders so every page of the app works on a fresh machine.
+
+Splits come from disjoint generator seeds (seed*10 + 0/1/2 for train/val/test). The same seed
+gives identical clips, feature files and checkpoint tensors: every stage is seeded and runs in
+one process without data-loader workers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from core.atomic import atomic_write_text
+from core.classes import CLASS_NAMES
+from core.demo.clips import generate_demo_videos, plan_clips
+from core.evaluation.runs import default_run_path, run_evaluation, save_run
+from core.features.extraction import ExtractionProgress, extract_directory
+from core.features.recipe import FeatureRecipe
+from core.features.store import load_feature_set
+from core.model.checkpoints import find_ensemble_checkpoints
+from core.model.network import TemporalModelConfig
+from core.model.tta import TTA_MODES
+from core.paths import SPLITS, ProjectPaths
+from core.training.member import TrainingConfig, TrainingProgress, train_ensemble
+
+DemoProgress = Callable[[str, float], None]
+MANIFEST_NAME = "manifest.json"
+NUM_MODELS = 4
+# Share of the overall progress bar per stage, roughly their share of the full build's time.
+STAGE_WEIGHTS: dict[str, float] = {"generate": 0.05, "extract": 0.55, "train": 0.32, "evaluate": 0.08}
+
+
+class DemoError(ValueError):
+    """The demo bundle cannot be built here; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DemoScale:
+    """Everything that sets the size (and so the run time) of a demo build."""
+
+    name: str
+    clips_per_class: dict[str, int]
+    clip_frames: int
+    width: int
+    height: int
+    fps: int
+    recipe: FeatureRecipe
+    model_config: TemporalModelConfig
+    training: TrainingConfig
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "clips_per_class": dict(self.clips_per_class),
+            "clip_frames": self.clip_frames,
+            "width": self.width,
+            "height": self.height,
+            "fps": self.fps,
+            "recipe": self.recipe.to_dict(),
+            "model_config": self.model_config.to_dict(),
+            "training": self.training.to_dict(),
+        }
+
+
+DEMO_MODEL = TemporalModelConfig(hidden_dim=64, num_lstm_layers=1, num_attention_heads=2, dropout=0.3)
+SCALES: dict[str, DemoScale] = {
+    "full": DemoScale(
+        name="full",
+        clips_per_class={"train": 24, "val": 10, "test": 25},
+        clip_frames=24,
+        width=192,
+        height=144,
+        fps=12,
+        recipe=FeatureRecipe(num_frames=8, image_size=128),
+        model_config=DEMO_MODEL,
+        training=TrainingConfig(max_epochs=25, patience=8, batch_size=32),
+    ),
+    "ci": DemoScale(
+        name="ci",
+        clips_per_class={"train": 5, "val": 3, "test": 3},
+        clip_frames=10,
+        width=128,
+        height=96,
+        fps=10,
+        recipe=FeatureRecipe(num_frames=8, image_size=64),
+        model_config=TemporalModelConfig(
+            hidden_dim=16, num_lstm_layers=1, num_attention_heads=2, dropout=0.3
+        ),
+        training=TrainingConfig(max_epochs=3, patience=3, batch_size=8),
+    ),
+}
+
+
+@dataclass
+class DemoReport:
+    root: Path
+    scale: str
+    seed: int
+    videos: dict[str, int]
+    checkpoints: list[Path]
+    run_path: Path
+    test_metrics: dict[str, dict[str, Any]]
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    skipped_videos: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.stage_seconds.values())
+
+
+def split_seed(seed: int, split: str) -> int:
+    return seed * 10 + SPLITS.index(split)
+
+
+def expected_artifacts(root: str | Path) -> list[Path]:
+    """The files the app needs: three feature files, four checkpoints, the history and summary."""
+    paths = ProjectPaths.at(root)
+    return [
+        *(paths.features_file(split) for split in SPLITS),
+        *(paths.checkpoint(i) for i in range(1, NUM_MODELS + 1)),
+        paths.training_metrics_csv,
+        paths.configuration_analysis_json,
+    ]
+
+
+def missing_artifacts(root: str | Path) -> list[str]:
+    """What the app would lack, as paths relative to `root` (empty when everything is there)."""
+    paths = ProjectPaths.at(root)
+    missing = [str(p.relative_to(paths.root)) for p in expected_artifacts(root) if not p.is_file()]
+    if not any(paths.runs_dir.glob("*.json")):
+        missing.append("runs/*.json (an evaluation run)")
+    return missing
+
+
+def demo_bundle_present(root: str | Path) -> bool:
+    """True when the demo build's manifest and every artifact the app needs are in place."""
+    return (ProjectPaths.at(root).demo_videos_dir / MANIFEST_NAME).is_file() and not missing_artifacts(root)
+
+
+class _StageProgress:
+    """Maps each stage's own fraction onto one overall 0..1 bar."""
+
+    def __init__(self, callback: DemoProgress | None) -> None:
+        self.callback = callback
+        self.offsets: dict[str, float] = {}
+        offset = 0.0
+        for stage, weight in STAGE_WEIGHTS.items():
+            self.offsets[stage] = offset
+            offset += weight
+
+    def report(self, stage: str, fraction: float, text: str) -> None:
+        if self.callback is not None:
+            overall = self.offsets[stage] + STAGE_WEIGHTS[stage] * min(max(fraction, 0.0), 1.0)
+            self.callback(text, min(overall, 1.0))
+
+
+def _check_target_free(paths: ProjectPaths, overwrite: bool) -> None:
+    occupied = [p for p in expected_artifacts(paths.root) if p.exists()]
+    if occupied and not overwrite:
+        names = ", ".join(str(p.relative_to(paths.root)) for p in occupied[:3])
+        raise DemoError(
+            f"{paths.root} already holds artifacts ({names}, ...); the demo build would replace them. "
+            "Use another root folder, or pass --overwrite to replace them"
+        )
+
+
+def _generate_videos(
+    paths: ProjectPaths, scale: DemoScale, seed: int, stages: _StageProgress
+) -> dict[str, int]:
+    shutil.rmtree(paths.demo_videos_dir, ignore_errors=True)
+    plans = {
+        split: plan_clips(
+            split_seed(seed, split),
+            scale.clips_per_class[split],
+            num_frames=scale.clip_frames,
+            width=scale.width,
+            height=scale.height,
+            fps=scale.fps,
+        )
+        for split in SPLITS
+    }
+    total = sum(len(specs) for specs in plans.values())
+    written = 0
+    for split, specs in plans.items():
+
+        def on_clip(done: int, _: int, before: int = written, split: str = split) -> None:
+            stages.report(
+                "generate", (before + done) / total, f"generating {split} clips {before + done}/{total}"
+            )
+
+        generate_demo_videos(paths.demo_videos_dir / split, specs, progress=on_clip)
+        written += len(specs)
+    return {split: len(specs) for split, specs in plans.items()}
+
+
+def _extract_features(
+    paths: ProjectPaths,
+    scale: DemoScale,
+    videos: dict[str, int],
+    device: torch.device | None,
+    stages: _StageProgress,
+) -> list[tuple[str, str]]:
+    total = sum(videos.values())
+    skipped: list[tuple[str, str]] = []
+    before = 0
+    for split in SPLITS:
+
+        def on_video(p: ExtractionProgress, before: int = before, split: str = split) -> None:
+            stages.report(
+                "extract",
+                (before + p.done) / total,
+                f"extracting {split} features {before + p.done}/{total} ({p.videos_per_s:.1f} videos/s)",
+            )
+
+        report = extract_directory(
+            paths.demo_videos_dir / split,
+            paths.features_file(split),
+            recipe=scale.recipe,
+            class_names=CLASS_NAMES,
+            device=device,
+            resume=False,
+            progress=on_video,
+        )
+        skipped.extend(report.skipped)
+        before += videos[split]
+    return skipped
+
+
+def _train_models(
+    paths: ProjectPaths, scale: DemoScale, device: torch.device | None, stages: _StageProgress
+) -> list[Path]:
+    train = load_feature_set(paths.features_file("train"))
+    val = load_feature_set(paths.features_file("val"))
+    max_epochs = scale.training.max_epochs
+
+    def on_epoch(p: TrainingProgress) -> None:
+        # Early stopping makes the true length unknown, so each member counts as max_epochs.
+        fraction = ((p.member - 1) * max_epochs + p.record.epoch) / (p.num_models * max_epochs)
+        stages.report(
+            "train",
+            fraction,
+            f"training model {p.member}/{p.num_models}, epoch {p.record.epoch}: "
+            f"val acc {p.record.val_acc:.1f}%",
+        )
+
+    report = train_ensemble(
+        train,
+        val,
+        paths.models_dir,
+        num_models=NUM_MODELS,
+        model_config=scale.model_config,
+        config=scale.training,
+        overwrite=True,
+        device=device,
+        progress=on_epoch,
+    )
+    return report.checkpoints
+
+
+def _evaluate(
+    paths: ProjectPaths, device: torch.device | None, stages: _StageProgress
+) -> tuple[Path, dict[str, dict[str, Any]]]:
+    def on_batch(done: int, total: int) -> None:
+        stages.report("evaluate", done / max(total, 1), f"evaluating on the test split {done}/{total}")
+
+    run = run_evaluation(
+        find_ensemble_checkpoints(paths.models_dir),
+        paths.features_file("test"),
+        tta_modes=TTA_MODES,
+        device=device,
+        progress=on_batch,
+    )
+    run_path = save_run(run, default_run_path(paths.runs_dir, "demo"))
+    keep = ("accuracy", "f1_weighted", "f1_per_class")
+    return run_path, {name: {k: m[k] for k in keep} for name, m in run["predictors"].items()}
+
+
+def build_demo_bundle(
+    root: str | Path,
+    *,
+    seed: int = 0,
+    scale: str = "full",
+    overwrite: bool = False,
+    device: torch.device | str | None = None,
+    progress: DemoProgress | None = None,
+) -> DemoReport:
+    """Generate clips, extract features, train and evaluate the demo ensemble under `root`."""
+    if scale not in SCALES:
+        raise DemoError(f"unknown demo scale {scale!r}; choose one of {', '.join(SCALES)}")
+    chosen = SCALES[scale]
+    paths = ProjectPaths.at(root)
+    _check_target_free(paths, overwrite)
+    device = torch.device(device) if device is not None else None
+    stages = _StageProgress(progress)
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    videos = _generate_videos(paths, chosen, seed, stages)
+    timings["generate"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    skipped = _extract_features(paths, chosen, videos, device, stages)
+    timings["extract"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    checkpoints = _train_models(paths, chosen, device, stages)
+    timings["train"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    run_path, metrics = _evaluate(paths, device, stages)
+    timings["evaluate"] = time.perf_counter() - started
+
+    report = DemoReport(paths.root, scale, seed, videos, checkpoints, run_path, metrics, timings, skipped)
+    _write_manifest(paths, chosen, report)
+    stages.report("evaluate", 1.0, f"demo ready in {report.total_seconds:.0f}s")
+    return report
+
+
+def _write_manifest(paths: ProjectPaths, scale: DemoScale, report: DemoReport) -> None:
+    manifest = {
+        "seed": report.seed,
+        "scale": scale.to_dict(),
+        "videos": report.videos,
+        "split_seeds": {split: split_seed(report.seed, split) for split in SPLITS},
+        "run": str(report.run_path.relative_to(paths.root)),
+        "test_metrics": report.test_metrics,
+        "stage_seconds": {k: round(v, 2) for k, v in report.stage_seconds.items()},
+        "skipped_videos": [list(item) for item in report.skipped_videos],
+    }
+    atomic_write_text(paths.demo_videos_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")

@@ -1,0 +1,148 @@
+"""Stored evaluation runs side by side: a listing table, and the difference between two runs on
+the same videos (metrics, flipped videos, McNemar's exact test)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.evaluation.metrics import McNemarResult, mcnemar_exact
+from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA
+
+RIGHT_TO_WRONG = "right → wrong"
+WRONG_TO_RIGHT = "wrong → right"
+
+
+class RunMismatchError(ValueError):
+    """Two runs that cannot be compared video by video."""
+
+
+RUN_COLUMNS: tuple[str, ...] = (
+    "run", "created (UTC)", "features", "videos",
+    "ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1",
+    "members", "TTA modes", "device", "seconds",
+)  # fmt: skip
+
+
+def _headline(run: Mapping[str, Any], predictor: str, key: str) -> float | None:
+    metrics = run["predictors"].get(predictor)
+    return None if metrics is None else float(metrics[key])
+
+
+def run_row(path: Path, run: Mapping[str, Any]) -> dict[str, Any]:
+    """What one run is (when, on what, with what) and its headline numbers (percent)."""
+    values = (
+        path.name,
+        run.get("created_utc", ""),
+        Path(run.get("features_file", "")).name,
+        len(run.get("video_names", [])),
+        _headline(run, ENSEMBLE, "accuracy"),
+        _headline(run, ENSEMBLE, "f1_weighted"),
+        _headline(run, ENSEMBLE_TTA, "accuracy"),
+        _headline(run, ENSEMBLE_TTA, "f1_weighted"),
+        len(run.get("members", [])),
+        ", ".join(m for m in run.get("tta_modes", []) if m != "original") or "off",
+        run.get("device", ""),
+        run.get("elapsed_s"),
+    )
+    return dict(zip(RUN_COLUMNS, values, strict=True))
+
+
+def runs_table(runs: Sequence[tuple[Path, Mapping[str, Any]]]) -> pd.DataFrame:
+    """One row per run, in the order given (`list_runs` gives newest first)."""
+    return pd.DataFrame([run_row(path, run) for path, run in runs], columns=RUN_COLUMNS)
+
+
+def check_same_videos(a: Mapping[str, Any], b: Mapping[str, Any]) -> None:
+    if list(a["video_names"]) != list(b["video_names"]):
+        raise RunMismatchError(
+            f"the runs are on different videos ({Path(a['features_file']).name}: {len(a['video_names'])}, "
+            f"{Path(b['features_file']).name}: {len(b['video_names'])}); "
+            "choose two runs on the same features file"
+        )
+    if list(a["labels"]) != list(b["labels"]):
+        raise RunMismatchError(
+            "the runs list the same videos with different true classes; "
+            "re-extract the features file or choose two runs on the same file"
+        )
+
+
+def common_predictors(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    return [name for name in a["predictors"] if name in b["predictors"]]
+
+
+def metric_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> pd.DataFrame:
+    """Per predictor present in both runs: accuracy and weighted F1 of each, and B minus A."""
+    rows = []
+    for name in common_predictors(a, b):
+        row: dict[str, Any] = {"predictor": name}
+        for key, label in (("accuracy", "accuracy"), ("f1_weighted", "F1")):
+            first, second = float(a["predictors"][name][key]), float(b["predictors"][name][key])
+            row.update({f"{label} A": first, f"{label} B": second, f"{label} B−A": second - first})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def predicted_classes(run: Mapping[str, Any], predictor: str) -> np.ndarray:
+    if predictor not in run["predictors"]:
+        raise RunMismatchError(
+            f"predictor {predictor!r} is not in the run; choose one of {list(run['predictors'])}"
+        )
+    return np.asarray(run["predictors"][predictor]["probabilities"]).argmax(axis=1)
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    predictor: str
+    differences: pd.DataFrame
+    flipped: pd.DataFrame
+    mcnemar: McNemarResult
+
+    @property
+    def right_to_wrong(self) -> int:
+        return int((self.flipped["change"] == RIGHT_TO_WRONG).sum())
+
+    @property
+    def wrong_to_right(self) -> int:
+        return int((self.flipped["change"] == WRONG_TO_RIGHT).sum())
+
+
+def flipped_videos(
+    video_names: Sequence[str],
+    class_names: Sequence[str],
+    labels: np.ndarray,
+    predicted_a: np.ndarray,
+    predicted_b: np.ndarray,
+) -> pd.DataFrame:
+    """Videos right in one run and wrong in the other, with both verdicts."""
+    right_a, right_b = predicted_a == labels, predicted_b == labels
+    rows = np.flatnonzero(right_a != right_b)
+    return pd.DataFrame(
+        {
+            "video": [video_names[i] for i in rows],
+            "true_class": [class_names[labels[i]] for i in rows],
+            "predicted A": [class_names[predicted_a[i]] for i in rows],
+            "predicted B": [class_names[predicted_b[i]] for i in rows],
+            "change": [RIGHT_TO_WRONG if right_a[i] else WRONG_TO_RIGHT for i in rows],
+        },
+        columns=["video", "true_class", "predicted A", "predicted B", "change"],
+    )
+
+
+def compare_runs(a: Mapping[str, Any], b: Mapping[str, Any], predictor: str) -> RunComparison:
+    """Run B against run A for one predictor; the runs must cover the same videos and labels."""
+    check_same_videos(a, b)
+    labels = np.asarray(a["labels"], dtype=np.int64)
+    predicted_a, predicted_b = predicted_classes(a, predictor), predicted_classes(b, predictor)
+    flipped = flipped_videos(a["video_names"], a["class_names"], labels, predicted_a, predicted_b)
+    return RunComparison(
+        predictor=predictor,
+        differences=metric_differences(a, b),
+        flipped=flipped,
+        mcnemar=mcnemar_exact(labels, predicted_a, predicted_b),
+    )

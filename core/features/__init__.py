@@ -1,0 +1,1 @@
+"""Stage 2: decoded frames through a frozen backbone into multi-scale feature sequences in HDF5."""

@@ -1,0 +1,359 @@
+"""HDF5 feature files (DESIGN §5): validated reading, one-video reads, and an appending writer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+import h5py
+import numpy as np
+
+from core.classes import CLASS_NAMES
+from core.features.recipe import RECIPE_ATTR, FeatureRecipe
+from core.paths import ProjectPaths, split_of
+
+REQUIRED_DATASETS: tuple[str, ...] = ("features", "labels", "num_frames")
+_STRING_DTYPE = h5py.string_dtype(encoding="utf-8")
+
+
+class FeatureFileError(ValueError):
+    """A feature file that cannot be used, with the file and the problem in the message."""
+
+    def __init__(self, path: str | Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+@dataclass
+class FeatureSet:
+    """A whole split in memory: padded features plus everything needed to label the rows."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    num_frames: np.ndarray
+    video_names: list[str]
+    class_names: list[str]
+    recipe: FeatureRecipe | None
+    path: Path | None = None
+
+    @property
+    def num_videos(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.features.shape[2])
+
+    def video(self, index: int) -> np.ndarray:
+        return self.features[index, : int(self.num_frames[index])]
+
+
+def legacy_video_names(index_dir: Path, num_videos: int) -> list[str] | None:
+    """Names from the original `processed_data.pt` index, in feature-row order (DESIGN §5).
+
+    Returns None when the index is absent or does not describe exactly `num_videos` videos,
+    because a partial match would silently attach names to the wrong rows.
+    """
+    import torch
+
+    if not index_dir.is_dir():
+        return None
+    names: list[str] = []
+    for category in sorted(p for p in index_dir.iterdir() if p.is_dir()):
+        for subcategory in sorted(p for p in category.iterdir() if p.is_dir()):
+            index_file = subcategory / "processed_data.pt"
+            if not index_file.is_file():
+                continue
+            try:
+                content = torch.load(index_file, map_location="cpu", weights_only=True)
+            except Exception:
+                return None
+            filenames = content.get("filenames") if isinstance(content, dict) else None
+            if not isinstance(filenames, list):
+                return None
+            names.extend(str(name) for name in filenames)
+    return names if len(names) == num_videos else None
+
+
+def _decode_attr(value: object) -> object:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+class FeatureFile:
+    """An open, validated feature file. Datasets stay on disk until asked for."""
+
+    def __init__(self, path: str | Path, legacy_index_dir: Path | None = None) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FeatureFileError(self.path, "file not found; run `python -m core extract` to create it")
+        try:
+            self._h5 = h5py.File(self.path, "r")
+        except OSError as exc:
+            raise FeatureFileError(self.path, f"not a readable HDF5 file ({exc})") from None
+        try:
+            self._validate_layout()
+            self.labels = np.asarray(self._h5["labels"][()], dtype=np.int64)
+            self.num_frames = np.asarray(self._h5["num_frames"][()], dtype=np.int32)
+            self.class_names = self._read_class_names()
+            self._validate_index_arrays()
+            self.recipe = self._read_recipe()
+            self.video_names = self._read_video_names(legacy_index_dir)
+        except BaseException:
+            self._h5.close()
+            raise
+
+    def __enter__(self) -> FeatureFile:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._h5.close()
+
+    @property
+    def num_videos(self) -> int:
+        return int(self.labels.shape[0])
+
+    @property
+    def max_frames(self) -> int:
+        return int(self._h5["features"].shape[1])
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self._h5["features"].shape[2])
+
+    def read_video(self, index: int) -> np.ndarray:
+        """One video's unpadded [T, D] sequence, read without touching the other rows."""
+        if not 0 <= index < self.num_videos:
+            raise IndexError(f"{self.path}: video index {index} out of range 0..{self.num_videos - 1}")
+        length = int(self.num_frames[index])
+        row = np.asarray(self._h5["features"][index, :length], dtype=np.float32)
+        if not np.isfinite(row).all():
+            raise FeatureFileError(self.path, f"video {index} ({self.video_names[index]}) has NaN or inf")
+        return row
+
+    def read_all(self) -> FeatureSet:
+        features = np.asarray(self._h5["features"][()], dtype=np.float32)
+        bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=(1, 2)))
+        if bad_rows.size:
+            names = ", ".join(self.video_names[i] for i in bad_rows[:5])
+            raise FeatureFileError(self.path, f"{bad_rows.size} video(s) contain NaN or inf values: {names}")
+        return FeatureSet(
+            features=features,
+            labels=self.labels.copy(),
+            num_frames=self.num_frames.copy(),
+            video_names=list(self.video_names),
+            class_names=list(self.class_names),
+            recipe=self.recipe,
+            path=self.path,
+        )
+
+    def _validate_layout(self) -> None:
+        missing = [name for name in REQUIRED_DATASETS if name not in self._h5]
+        if missing:
+            raise FeatureFileError(
+                self.path,
+                f"missing dataset(s) {', '.join(missing)}; expected {', '.join(REQUIRED_DATASETS)} "
+                "(DESIGN §5 feature-file schema)",
+            )
+        if self._h5["features"].ndim != 3:
+            raise FeatureFileError(
+                self.path, f"'features' must be [videos, frames, dim], got shape {self._h5['features'].shape}"
+            )
+
+    def _validate_index_arrays(self) -> None:
+        n = self._h5["features"].shape[0]
+        lengths = {"features": n, "labels": self.labels.shape[0], "num_frames": self.num_frames.shape[0]}
+        if len(set(lengths.values())) != 1:
+            detail = ", ".join(f"{k}={v}" for k, v in lengths.items())
+            raise FeatureFileError(self.path, f"inconsistent numbers of videos: {detail}")
+        out_of_range = np.flatnonzero((self.num_frames < 1) | (self.num_frames > self.max_frames))
+        if out_of_range.size:
+            i = int(out_of_range[0])
+            raise FeatureFileError(
+                self.path,
+                f"num_frames out of range 1..{self.max_frames} for {out_of_range.size} video(s), "
+                f"first at row {i} (value {int(self.num_frames[i])})",
+            )
+        unknown = np.flatnonzero((self.labels < 0) | (self.labels >= len(self.class_names)))
+        if unknown.size:
+            i = int(unknown[0])
+            raise FeatureFileError(
+                self.path,
+                f"unknown label index {int(self.labels[i])} at row {i}; "
+                f"category_mapping has {len(self.class_names)} classes",
+            )
+
+    def _read_class_names(self) -> list[str]:
+        raw = self._h5.attrs.get("category_mapping")
+        if raw is None:
+            return list(CLASS_NAMES)
+        try:
+            mapping = json.loads(_decode_attr(raw))
+            return [name for name, _ in sorted(mapping.items(), key=lambda item: int(item[1]))]
+        except (TypeError, ValueError, AttributeError):
+            raise FeatureFileError(
+                self.path, "attr 'category_mapping' is not JSON of name -> index"
+            ) from None
+
+    def _read_recipe(self) -> FeatureRecipe | None:
+        raw = self._h5.attrs.get(RECIPE_ATTR)
+        if raw is None:
+            return None
+        try:
+            return FeatureRecipe.from_json(_decode_attr(raw))
+        except (TypeError, ValueError) as exc:
+            raise FeatureFileError(self.path, f"attr '{RECIPE_ATTR}' is not a valid recipe ({exc})") from None
+
+    def _read_video_names(self, legacy_index_dir: Path | None) -> list[str]:
+        if "video_names" in self._h5:
+            names = [_decode_attr(name) for name in self._h5["video_names"][()]]
+            if len(names) != self.num_videos:
+                raise FeatureFileError(
+                    self.path, f"'video_names' has {len(names)} entries for {self.num_videos} videos"
+                )
+            return [str(name) for name in names]
+        if legacy_index_dir is not None:
+            legacy = legacy_video_names(legacy_index_dir, self.num_videos)
+            if legacy is not None:
+                return legacy
+        return [f"video_{i}" for i in range(self.num_videos)]
+
+
+def default_legacy_index_dir(path: Path) -> Path | None:
+    """`data/processed/{split}` beside `features_enhanced/` for a `{split}_features_multiscale.h5` file."""
+    candidate = ProjectPaths(path.resolve().parent.parent).legacy_index_dir(split_of(path))
+    return candidate if candidate.is_dir() else None
+
+
+def open_features(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureFile:
+    path = Path(path)
+    return FeatureFile(path, legacy_index_dir or default_legacy_index_dir(path))
+
+
+def load_feature_set(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureSet:
+    with open_features(path, legacy_index_dir) as handle:
+        return handle.read_all()
+
+
+class FeatureWriter:
+    """Appends videos one at a time, flushing each, so an interrupted extraction keeps its work."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        class_names: Sequence[str] = CLASS_NAMES,
+        recipe: FeatureRecipe | None,
+        max_frames: int,
+        feature_dim: int,
+        resume: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.class_names = list(class_names)
+        self.recipe = recipe
+        self.max_frames = max_frames
+        self.feature_dim = feature_dim
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if resume and self.path.is_file():
+            self._h5 = h5py.File(self.path, "a")
+            self._check_resumable()
+        else:
+            self._h5 = h5py.File(self.path, "w")
+            self._create_datasets()
+        self.done_names: set[str] = {_decode_attr(n) for n in self._h5["video_names"][()]}
+        self._write_attrs()
+
+    def __enter__(self) -> FeatureWriter:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def append(self, name: str, features: np.ndarray, label: int) -> None:
+        length, dim = features.shape
+        if dim != self.feature_dim:
+            raise ValueError(f"{name}: feature dim {dim} != file's {self.feature_dim}")
+        if not 1 <= length <= self.max_frames:
+            raise ValueError(f"{name}: {length} steps, expected 1..{self.max_frames}")
+        row = self._h5["labels"].shape[0]
+        for key in ("features", "labels", "num_frames", "video_names"):
+            self._h5[key].resize(row + 1, axis=0)
+        padded = np.zeros((self.max_frames, dim), dtype=np.float32)
+        padded[:length] = features
+        self._h5["features"][row] = padded
+        self._h5["labels"][row] = label
+        self._h5["num_frames"][row] = length
+        self._h5["video_names"][row] = name
+        self._h5.attrs["num_videos"] = row + 1
+        self._h5.flush()
+        self.done_names.add(name)
+
+    def close(self) -> None:
+        if self._h5.id.valid:
+            self._write_attrs()
+            self._h5.close()
+
+    def _create_datasets(self) -> None:
+        self._h5.create_dataset(
+            "features",
+            shape=(0, self.max_frames, self.feature_dim),
+            maxshape=(None, self.max_frames, self.feature_dim),
+            chunks=(1, self.max_frames, self.feature_dim),
+            dtype=np.float32,
+            compression="gzip",
+        )
+        self._h5.create_dataset("labels", shape=(0,), maxshape=(None,), dtype=np.int64)
+        self._h5.create_dataset("num_frames", shape=(0,), maxshape=(None,), dtype=np.int32)
+        self._h5.create_dataset("video_names", shape=(0,), maxshape=(None,), dtype=_STRING_DTYPE)
+
+    def _check_resumable(self) -> None:
+        missing = [name for name in (*REQUIRED_DATASETS, "video_names") if name not in self._h5]
+        shape = self._h5["features"].shape[1:] if "features" in self._h5 else None
+        if missing or shape != (self.max_frames, self.feature_dim):
+            raise FeatureFileError(
+                self.path,
+                "cannot resume: the existing file was written with a different layout; "
+                "delete it or choose another --out",
+            )
+        existing = self._h5.attrs.get(RECIPE_ATTR)
+        if self.recipe is not None and existing is not None:
+            differences = self.recipe.differences(FeatureRecipe.from_json(_decode_attr(existing)))
+            if differences:
+                raise FeatureFileError(
+                    self.path, f"cannot resume with a different recipe ({'; '.join(differences)})"
+                )
+
+    def _write_attrs(self) -> None:
+        attrs = self._h5.attrs
+        attrs["num_videos"] = int(self._h5["labels"].shape[0])
+        attrs["max_frames"] = self.max_frames
+        attrs["feature_dim"] = self.feature_dim
+        attrs["category_mapping"] = json.dumps({name: i for i, name in enumerate(self.class_names)})
+        attrs["multi_scale"] = bool(self.recipe is None or len(self.recipe.scales) > 1)
+        if self.recipe is not None:
+            attrs[RECIPE_ATTR] = self.recipe.to_json()
+            for key, value in self.recipe.to_dict().items():
+                attrs[f"recipe_{key}"] = value
+
+
+def write_feature_set(path: str | Path, feature_set: FeatureSet) -> None:
+    """Write a whole split (used by tests and tools that build features in memory)."""
+    with FeatureWriter(
+        path,
+        class_names=feature_set.class_names,
+        recipe=feature_set.recipe,
+        max_frames=feature_set.features.shape[1],
+        feature_dim=feature_set.feature_dim,
+    ) as writer:
+        for i, name in enumerate(feature_set.video_names):
+            writer.append(name, feature_set.video(i), int(feature_set.labels[i]))

@@ -1,0 +1,220 @@
+"""Ensemble + TTA inference: one call gives every member's softmax for every mode and video.
+
+Sequences of all (mode, video) pairs are sorted by length and batched together, equal lengths
+unpadded where possible, and each batch runs through every member once; masking in the model
+makes the result independent of how videos are grouped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import groupby, pairwise
+
+import numpy as np
+import torch
+from torch import nn
+
+from core.features.store import FeatureSet
+from core.model.tta import TTA_MODES, tta_indices, validate_modes
+
+ProgressCallback = Callable[[int, int], None]
+DEFAULT_BATCH_SIZE = 48
+# Below this many sequences an LSTM batch costs more per sequence than packing it with others.
+MIN_UNPADDED_BATCH = 8
+
+
+
+def _model_device(models: Sequence[nn.Module]) -> torch.device:
+    return next(models[0].parameters()).device
+
+
+@dataclass(frozen=True)
+class _Item:
+    mode_index: int
+    video_index: int
+    time_indices: torch.Tensor
+
+
+def _plan_items(num_frames: np.ndarray, modes: Sequence[str]) -> list[_Item]:
+    items = [
+        _Item(a, i, tta_indices(int(length), mode))
+        for a, mode in enumerate(modes)
+        for i, length in enumerate(num_frames)
+    ]
+    return sorted(items, key=_item_length)
+
+
+def _item_length(item: _Item) -> int:
+    return len(item.time_indices)
+
+
+def _balanced_chunks(group: list[_Item], batch_size: int) -> list[list[_Item]]:
+    # Even chunks: a run of 100 becomes 34+33+33, not 48+48+4 with a slow 4-sequence batch.
+    count = -(-len(group) // batch_size)
+    bounds = np.linspace(0, len(group), count + 1).round().astype(int)
+    return [group[lo:hi] for lo, hi in pairwise(bounds.tolist())]
+
+
+def _plan_batches(items: list[_Item], batch_size: int) -> list[list[_Item]]:
+    """Batches of length-sorted items. A run of equal lengths makes batches without padding,
+    which take the LSTM's fused CPU kernel; a padded batch has to be packed, ~25% slower per
+    sequence. Runs too short to batch well on their own are pooled into padded batches."""
+    runs = [list(run) for _, run in groupby(items, key=_item_length)]
+    min_run = min(MIN_UNPADDED_BATCH, batch_size)
+    groups = [run for run in runs if len(run) >= min_run]
+    pooled = [item for run in runs if len(run) < min_run for item in run]
+    if pooled:
+        groups.append(pooled)
+    return [chunk for group in groups for chunk in _balanced_chunks(group, batch_size)]
+
+
+def _gather_batch(features: torch.Tensor, batch: Sequence[_Item]) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = torch.tensor([len(item.time_indices) for item in batch])
+    padded = features.new_zeros((len(batch), int(lengths.max()), features.shape[2]))
+    for row, item in enumerate(batch):
+        padded[row, : len(item.time_indices)] = features[item.video_index, item.time_indices]
+    return padded, lengths
+
+
+@contextmanager
+def _intra_op_threads(count: int) -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _run_unit(
+    model: nn.Module,
+    features: torch.Tensor,
+    batch: Sequence[_Item],
+    target: torch.device,
+    out: np.ndarray,
+    m: int,
+) -> None:
+    # inference_mode is thread-local, so each worker enters it itself.
+    with torch.inference_mode():
+        padded, lengths = _gather_batch(features, batch)
+        logits = model(padded.to(target, non_blocking=True), lengths.to(target))
+        probs = torch.softmax(logits.float(), dim=1).cpu().numpy()
+    out[m, [item.mode_index for item in batch], [item.video_index for item in batch]] = probs
+
+
+def predict_split(
+    models: Sequence[nn.Module],
+    feature_set: FeatureSet,
+    modes: Sequence[str] = TTA_MODES,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    device: torch.device | str | None = None,
+    progress: ProgressCallback | None = None,
+) -> np.ndarray:
+    """Softmax probabilities shaped [members, modes, videos, classes].
+
+    On CPU the (batch, member) units run concurrently, one per core with one intra-op thread
+    each. On an idle machine this matches giving every op all cores (both are bound by the
+    LSTM's FLOPs); when other processes compete for the cores it degrades far less, because no
+    op waits on a descheduled sibling thread. Each unit writes its own slice of the output.
+    If `progress` raises, pending units are cancelled and the exception propagates.
+    """
+    if not models:
+        raise ValueError("no models to predict with")
+    if batch_size < 1:
+        raise ValueError(f"batch size must be at least 1, got {batch_size}")
+    modes = validate_modes(tuple(modes))
+    target = torch.device(device) if device is not None else _model_device(models)
+    for model in models:
+        model.to(target).eval()
+    features = torch.from_numpy(feature_set.features)
+    items = _plan_items(feature_set.num_frames, modes)
+    batches = _plan_batches(items, batch_size)
+    units = [(m, batch) for batch in batches for m in range(len(models))]
+    out = np.zeros(
+        (len(models), len(modes), feature_set.num_videos, models[0].config.num_classes), np.float32
+    )
+    workers = torch.get_num_threads() if target.type == "cpu" else 1
+    with (
+        _intra_op_threads(1 if workers > 1 else torch.get_num_threads()),
+        ThreadPoolExecutor(workers) as pool,
+    ):
+        futures = [pool.submit(_run_unit, models[m], features, batch, target, out, m) for m, batch in units]
+        try:
+            for done, future in enumerate(as_completed(futures), start=1):
+                future.result()
+                if progress is not None:
+                    progress(done, len(futures))
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return out
+
+
+@dataclass(frozen=True)
+class SequencePrediction:
+    probabilities: np.ndarray
+    attention: np.ndarray
+    modes: tuple[str, ...]
+
+
+def predict_sequence(
+    models: Sequence[nn.Module], features: np.ndarray, modes: Sequence[str] = TTA_MODES
+) -> SequencePrediction:
+    """One video: probabilities [members, modes, classes] and the pooling attention [members, T]
+    of the unaugmented sequence (which time steps each member relied on)."""
+    modes = validate_modes(tuple(modes))
+    target = _model_device(models)
+    sequence = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(target)
+    length = sequence.shape[0]
+    probabilities = np.zeros((len(models), len(modes), models[0].config.num_classes), dtype=np.float32)
+    attention = np.zeros((len(models), length), dtype=np.float32)
+    with torch.inference_mode():
+        for a, mode in enumerate(modes):
+            indices = tta_indices(length, mode).to(target)
+            batch = sequence[indices].unsqueeze(0)
+            lengths = torch.tensor([len(indices)], device=target)
+            for m, model in enumerate(models):
+                logits, weights = model.forward_with_attention(batch, lengths)
+                probabilities[m, a] = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
+                if mode == "original":
+                    attention[m] = weights[0].float().cpu().numpy()
+    return SequencePrediction(probabilities, attention, modes)
+
+
+def combine_probabilities(
+    probabilities: np.ndarray,
+    members: Sequence[int] | None = None,
+    weights: Sequence[float] | None = None,
+    mode_indices: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Soft vote over stored probabilities [M, A, ..., K]: weighted mean over the chosen members,
+    then mean over the chosen TTA modes. No model is re-run."""
+    members = list(range(probabilities.shape[0])) if members is None else list(members)
+    mode_indices = [0] if mode_indices is None else list(mode_indices)
+    if not members:
+        raise ValueError("choose at least one ensemble member")
+    if not mode_indices:
+        raise ValueError("choose at least one TTA mode")
+    w = np.ones(len(members)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(members),) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("weights must be non-negative, one per member, and not all zero")
+    chosen = probabilities[members][:, mode_indices]
+    per_mode = np.tensordot(w / w.sum(), chosen, axes=(0, 0))
+    return per_mode.mean(axis=0)
+
+
+def predictor_probabilities(
+    probabilities: np.ndarray, member_names: Sequence[str], modes: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """Each member alone (unaugmented), the ensemble, and the ensemble with TTA when more than
+    the original mode was computed."""
+    original = list(modes).index("original")
+    predictors = {name: probabilities[m, original] for m, name in enumerate(member_names)}
+    predictors["ensemble"] = combine_probabilities(probabilities, mode_indices=[original])
+    if len(modes) > 1:
+        predictors["ensemble_tta"] = combine_probabilities(probabilities, mode_indices=range(len(modes)))
+    return predictors

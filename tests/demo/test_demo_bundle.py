@@ -1,0 +1,109 @@
+"""The demo build end to end at the "ci" scale (5/3/3 clips per class for train/val/test,
+10-frame 128x96 clips, 8-frame 64 px features, 4 models x 3 epochs): a few seconds on 2 cores."""
+
+import json
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from core.cli import main as cli_main
+from core.demo.bundle import (
+    SCALES,
+    DemoError,
+    build_demo_bundle,
+    demo_bundle_present,
+    missing_artifacts,
+    split_seed,
+)
+from core.evaluation.runs import load_run
+from core.features.store import load_feature_set
+from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint
+from core.paths import SPLITS, ProjectPaths
+from core.training.history import best_epochs, load_training_history
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo_a")
+    updates = []
+    report = build_demo_bundle(
+        root, seed=3, scale="ci", device="cpu", progress=lambda t, f: updates.append((t, f))
+    )
+    return root, report, updates
+
+
+def test_ci_build_writes_everything_the_app_needs(built):
+    root, report, updates = built
+    paths = ProjectPaths.at(root)
+    assert missing_artifacts(root) == []
+    assert demo_bundle_present(root)
+    ci = SCALES["ci"]
+    assert report.videos == {split: 4 * ci.clips_per_class[split] for split in SPLITS}
+    assert report.skipped_videos == []
+    for split in SPLITS:
+        clips = list((paths.demo_videos_dir / split).rglob("*.mp4"))
+        assert len(clips) == report.videos[split]
+        features = load_feature_set(paths.features_file(split))
+        assert features.num_videos == report.videos[split]
+        assert features.recipe == ci.recipe
+        assert np.bincount(features.labels).tolist() == [ci.clips_per_class[split]] * 4
+    checkpoints = [load_checkpoint(p, "cpu") for p in find_ensemble_checkpoints(paths.models_dir)]
+    assert [c.seed for c in checkpoints] == [42, 43, 44, 45]
+    assert all(
+        c.recipe == ci.recipe and c.config.hidden_dim == ci.model_config.hidden_dim for c in checkpoints
+    )
+    history = load_training_history(paths.training_metrics_csv)
+    assert sorted(history["model"].unique()) == [1, 2, 3, 4]
+    assert best_epochs(history)["best_epoch"].tolist() == [c.epoch for c in checkpoints]
+    run = load_run(report.run_path)
+    assert report.run_path.parent == paths.runs_dir
+    assert run["tta_modes"] == ["original", "reverse", "speed_up", "speed_down"]
+    assert set(run["predictors"]) >= {"ensemble", "ensemble_tta", "best_ensemble_model_1"}
+    assert report.test_metrics["ensemble"]["accuracy"] == run["predictors"]["ensemble"]["accuracy"]
+    manifest = json.loads((paths.demo_videos_dir / "manifest.json").read_text())
+    assert manifest["split_seeds"] == {"train": 30, "val": 31, "test": 32}
+    fractions = [f for _, f in updates]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert {text.split()[0] for text, _ in updates} >= {"generating", "extracting", "training", "evaluating"}
+
+
+def test_same_seed_gives_identical_features_and_checkpoints(built, tmp_path):
+    root_a, _, _ = built
+    build_demo_bundle(tmp_path, seed=3, scale="ci", device="cpu")
+    a, b = ProjectPaths.at(root_a), ProjectPaths.at(tmp_path)
+    for split in SPLITS:
+        with h5py.File(a.features_file(split)) as fa, h5py.File(b.features_file(split)) as fb:
+            assert np.array_equal(fa["features"][()], fb["features"][()])
+            assert list(fa["video_names"][()]) == list(fb["video_names"][()])
+    for pa, pb in zip(
+        find_ensemble_checkpoints(a.models_dir), find_ensemble_checkpoints(b.models_dir), strict=True
+    ):
+        sa = torch.load(pa, weights_only=True)["model_state_dict"]
+        sb = torch.load(pb, weights_only=True)["model_state_dict"]
+        assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_splits_use_disjoint_seeds_and_build_refuses_to_clobber(built):
+    assert len({split_seed(s, split) for s in range(5) for split in SPLITS}) == 15
+    root, _, _ = built
+    with pytest.raises(DemoError, match="--overwrite"):
+        build_demo_bundle(root, seed=3, scale="ci")
+    with pytest.raises(DemoError, match="full, ci"):
+        build_demo_bundle(root, scale="huge", overwrite=True)
+
+
+def test_missing_artifacts_lists_what_is_absent(tmp_path):
+    missing = missing_artifacts(tmp_path)
+    assert "features_enhanced/test_features_multiscale.h5" in missing
+    assert "models_enhanced/best_ensemble_model_4.pt" in missing
+    assert missing[-1].startswith("runs/")
+    assert not demo_bundle_present(tmp_path)
+
+
+def test_demo_cli_builds_the_ci_scale(tmp_path, capsys):
+    assert cli_main(["demo", "--root", str(tmp_path), "--scale", "ci", "--seed", "1", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "ensemble_tta" in out and "demo built in" in out
+    assert missing_artifacts(tmp_path) == []

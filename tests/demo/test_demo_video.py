@@ -1,0 +1,68 @@
+import cv2
+import numpy as np
+import pytest
+
+from core.classes import CLASS_NAMES
+from core.demo.clips import SUBCATEGORIES, ClipSpec, generate_demo_videos, plan_clips, render_clip
+
+WIDTH, HEIGHT, FRAMES = 128, 96, 10
+
+
+def _decode(path):
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    ok, frame = capture.read()
+    while ok:
+        frames.append(frame)
+        ok, frame = capture.read()
+    capture.release()
+    return np.stack(frames)
+
+
+def test_plan_covers_every_class_and_subcategory_with_distinct_seeds():
+    specs = plan_clips(5, 10, num_frames=FRAMES, width=WIDTH, height=HEIGHT)
+    assert [sum(s.category == c for s in specs) for c in CLASS_NAMES] == [10, 10, 10, 10]
+    assert {(s.category, s.subcategory) for s in specs} == {
+        (c, s) for c, subs in SUBCATEGORIES.items() for s in subs
+    }
+    other_split = plan_clips(6, 10, num_frames=FRAMES, width=WIDTH, height=HEIGHT)
+    assert not {s.seed for s in specs} & {s.seed for s in other_split}
+    assert plan_clips(5, 10, num_frames=FRAMES, width=WIDTH, height=HEIGHT) == specs
+
+
+def test_every_class_writes_decodable_mp4s_of_the_requested_size_and_length(tmp_path):
+    specs = plan_clips(1, 5, num_frames=FRAMES, width=WIDTH, height=HEIGHT)
+    paths = generate_demo_videos(tmp_path, specs)
+    assert len(paths) == 20
+    for spec, path in zip(specs, paths, strict=True):
+        assert path.parent == tmp_path / spec.category / spec.subcategory
+        frames = _decode(path)
+        assert frames.shape == (FRAMES, HEIGHT, WIDTH, 3), path
+        assert frames.std() > 5, f"{path} is blank"
+
+
+def test_generator_is_deterministic(tmp_path):
+    specs = plan_clips(3, 5, num_frames=FRAMES, width=WIDTH, height=HEIGHT)
+    first = generate_demo_videos(tmp_path / "a", specs)
+    second = generate_demo_videos(tmp_path / "b", specs)
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+    different = render_clip(ClipSpec("Gaming", "platformer", specs[0].seed + 1, FRAMES, WIDTH, HEIGHT))
+    same = render_clip(ClipSpec("Gaming", "platformer", specs[0].seed + 1, FRAMES, WIDTH, HEIGHT))
+    assert np.array_equal(different, same)
+    assert not np.array_equal(
+        different, render_clip(ClipSpec("Gaming", "platformer", 0, FRAMES, WIDTH, HEIGHT))
+    )
+
+
+@pytest.mark.parametrize("subcategory", [s for subs in SUBCATEGORIES.values() for s in subs])
+def test_every_subcategory_moves_over_time(subcategory):
+    category = next(c for c, subs in SUBCATEGORIES.items() if subcategory in subs)
+    frames = render_clip(ClipSpec(category, subcategory, 11, 24, WIDTH, HEIGHT))
+    assert frames.dtype == np.uint8 and frames.shape == (24, HEIGHT, WIDTH, 3)
+    assert np.abs(frames[-1].astype(int) - frames[0].astype(int)).mean() > 0.5
+
+
+def test_unknown_subcategory_names_the_known_ones():
+    with pytest.raises(ValueError, match="Gaming/platformer"):
+        render_clip(ClipSpec("Gaming", "chess", 0))

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from core.evaluation.calibration import (
+    calibration_table,
+    expected_calibration_error,
+    precision_recall_curves,
+    reliability_bins,
+    roc_curves,
+)
+
+CLASSES = ["A", "B", "C"]
+
+
+def test_reliability_bins_match_hand_counts() -> None:
+    # confidences 0.9 (right), 0.95 (wrong), 0.55 (right), 0.45 (wrong)
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.95, 0.03, 0.02], [0.2, 0.55, 0.25], [0.3, 0.25, 0.45]])
+    labels = np.array([0, 1, 1, 0])
+    bins = reliability_bins(labels, probabilities, n_bins=10)
+    assert bins["count"].tolist() == [0, 0, 0, 0, 1, 1, 0, 0, 1, 1]
+    assert bins.loc[8, "confidence"] == pytest.approx(90.0)
+    assert bins.loc[8, "accuracy"] == pytest.approx(100.0)
+    assert bins.loc[9, "accuracy"] == pytest.approx(0.0)
+    assert bins.loc[4, "accuracy"] == pytest.approx(0.0)
+    assert np.isnan(bins.loc[0, "accuracy"])
+    assert bins.loc[3, "bin_low"] == pytest.approx(30.0)
+
+
+def test_confidence_on_a_bin_edge_goes_to_the_lower_bin() -> None:
+    probabilities = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
+    bins = reliability_bins(np.array([0, 0]), probabilities, n_bins=2)
+    assert bins["count"].tolist() == [1, 1]
+    seventy = reliability_bins(np.array([0]), np.array([[0.7, 0.3, 0.0]]), n_bins=10)
+    assert seventy["count"].tolist()[6] == 1
+
+
+def test_ece_is_the_weighted_gap() -> None:
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.95, 0.03, 0.02], [0.2, 0.55, 0.25], [0.3, 0.25, 0.45]])
+    labels = np.array([0, 1, 1, 0])
+    # |100-90| + |0-95| + |100-55| + |0-45|, each bin holding one of four videos
+    expected = (10 + 95 + 45 + 45) / 4
+    assert expected_calibration_error(labels, probabilities) == pytest.approx(expected)
+
+
+def test_perfectly_calibrated_one_hot_has_zero_ece() -> None:
+    labels = np.array([0, 1, 2, 1])
+    probabilities = np.eye(3)[labels]
+    assert expected_calibration_error(labels, probabilities) == pytest.approx(0.0)
+    table = calibration_table(labels, {"m": probabilities})
+    assert table.loc[0, "accuracy"] == pytest.approx(100.0)
+    assert table.loc[0, "mean_confidence"] == pytest.approx(100.0)
+
+
+def test_roc_auc_per_class_one_vs_rest() -> None:
+    labels = np.array([0, 0, 1, 1])
+    probabilities = np.array([[0.8, 0.2, 0.0], [0.4, 0.6, 0.0], [0.6, 0.4, 0.0], [0.1, 0.9, 0.0]])
+    curves = roc_curves(labels, probabilities, CLASSES)
+    # class C has no positives: no ROC curve
+    assert [c.class_name for c in curves] == ["A", "B"]
+    # class A scores: positives 0.8, 0.4; negatives 0.6, 0.1 -> 3 of 4 pairs ranked right
+    assert curves[0].area == pytest.approx(0.75)
+    assert curves[0].x[0] == 0.0 and curves[0].y[-1] == 1.0
+
+
+def test_precision_recall_curve_of_a_perfect_ranking() -> None:
+    labels = np.array([0, 1, 2, 0])
+    probabilities = np.eye(3)[labels] * 0.7 + 0.1
+    curves = precision_recall_curves(labels, probabilities, CLASSES)
+    assert [c.area for c in curves] == pytest.approx([1.0, 1.0, 1.0])

@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.evaluation.run_compare import (
+    RIGHT_TO_WRONG,
+    WRONG_TO_RIGHT,
+    RunMismatchError,
+    compare_runs,
+    runs_table,
+)
+
+CLASSES = ["Animation", "Flat_Content", "Gaming", "Natural_Content"]
+
+
+def make_run(
+    predicted: list[int], labels: list[int], tta: bool = False, names: list[str] | None = None
+) -> dict:
+    probabilities = np.full((len(predicted), 4), 0.1)
+    probabilities[np.arange(len(predicted)), predicted] = 0.7
+    correct = 100.0 * float(np.mean(np.asarray(predicted) == np.asarray(labels)))
+    predictor = {"accuracy": correct, "f1_weighted": correct - 1, "probabilities": probabilities.tolist()}
+    predictors = {"m1": predictor, "ensemble": predictor}
+    if tta:
+        predictors["ensemble_tta"] = {**predictor, "accuracy": correct + 2, "f1_weighted": correct + 1}
+    return {
+        "created_utc": "2025-01-01T00:00:00+00:00",
+        "features_file": "/p/features_enhanced/test_features_multiscale.h5",
+        "members": ["m1"],
+        "tta_modes": ["original", "reverse"] if tta else ["original"],
+        "device": "cpu",
+        "class_names": CLASSES,
+        "video_names": names or [f"v{i}.mp4" for i in range(len(labels))],
+        "labels": labels,
+        "predictors": predictors,
+        "elapsed_s": 1.5,
+    }
+
+
+def test_runs_table_shows_headline_numbers() -> None:
+    labels = [0, 1, 2, 3]
+    table = runs_table(
+        [
+            (Path("b.json"), make_run([0, 1, 2, 0], labels, tta=True)),
+            (Path("a.json"), make_run([0, 0, 0, 0], labels)),
+        ]
+    )
+    assert table["run"].tolist() == ["b.json", "a.json"]
+    assert table["ensemble accuracy"].tolist() == [75.0, 25.0]
+    assert table.loc[0, "ensemble+TTA accuracy"] == 77.0
+    assert np.isnan(table.loc[1, "ensemble+TTA accuracy"])
+    assert table["TTA modes"].tolist() == ["reverse", "off"]
+    assert table.loc[0, "features"] == "test_features_multiscale.h5"
+
+
+def test_runs_table_of_no_runs_has_the_columns() -> None:
+    assert "ensemble accuracy" in runs_table([]).columns
+
+
+def test_compare_lists_flips_both_ways_with_mcnemar() -> None:
+    labels = [0, 1, 2, 3, 0, 1]
+    a = make_run([0, 1, 0, 0, 1, 1], labels)  # right: 0, 1, 5
+    b = make_run([0, 2, 2, 3, 0, 1], labels)  # right: 0, 2, 3, 4, 5
+    comparison = compare_runs(a, b, "ensemble")
+    flipped = comparison.flipped
+    assert flipped["video"].tolist() == ["v1.mp4", "v2.mp4", "v3.mp4", "v4.mp4"]
+    assert flipped["change"].tolist() == [RIGHT_TO_WRONG, WRONG_TO_RIGHT, WRONG_TO_RIGHT, WRONG_TO_RIGHT]
+    assert flipped.loc[0, "predicted A"] == "Flat_Content" and flipped.loc[0, "predicted B"] == "Gaming"
+    assert (comparison.right_to_wrong, comparison.wrong_to_right) == (1, 3)
+    assert comparison.mcnemar.only_a_correct == 1 and comparison.mcnemar.only_b_correct == 3
+    # exact binomial: P(X<=1 | n=4, p=.5) * 2 = 2 * 5/16
+    assert comparison.mcnemar.p_value == pytest.approx(0.625)
+    differences = comparison.differences.set_index("predictor")
+    assert differences.loc["ensemble", "accuracy B−A"] == pytest.approx(100 * 5 / 6 - 50.0)
+
+
+def test_compare_refuses_runs_on_other_videos() -> None:
+    a = make_run([0, 1], [0, 1])
+    b = make_run([0, 1], [0, 1], names=["x.mp4", "y.mp4"])
+    with pytest.raises(RunMismatchError, match="different videos"):
+        compare_runs(a, b, "ensemble")
+    with pytest.raises(RunMismatchError, match="different true classes"):
+        compare_runs(a, make_run([0, 1], [1, 1]), "ensemble")
+
+
+def test_compare_names_a_missing_predictor() -> None:
+    labels = [0, 1]
+    with pytest.raises(RunMismatchError, match="ensemble_tta"):
+        compare_runs(make_run([0, 1], labels), make_run([0, 1], labels, tta=True), "ensemble_tta")

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from core.model.inference import _plan_batches, _plan_items, predict_split
+from core.model.tta import TTA_MODES
+from tests.factories import TINY_CONFIG, make_feature_set, make_model
+
+
+def planned_lengths(num_frames, batch_size, modes=TTA_MODES):
+    batches = _plan_batches(_plan_items(np.asarray(num_frames), modes), batch_size)
+    return [[len(item.time_indices) for item in batch] for batch in batches]
+
+
+def test_equal_length_videos_are_batched_without_padding():
+    # The original's features: every video has 73 steps, so each mode has one length.
+    batches = planned_lengths([73] * 30, batch_size=48)
+    assert [len(set(batch)) for batch in batches] == [1] * len(batches)
+    assert sorted(batch[0] for batch in batches) == [36, 73, 73, 109]
+    assert [len(batch) for batch in batches] == [30, 30, 30, 30]
+
+
+def test_a_long_run_is_split_into_even_batches():
+    batches = planned_lengths([73] * 100, batch_size=48, modes=("original",))
+    assert sorted(len(batch) for batch in batches) == [33, 33, 34]
+
+
+def test_short_runs_are_pooled_into_sorted_padded_batches():
+    lengths = [20, 21, 22, 23] + [40] * 10
+    batches = planned_lengths(lengths, batch_size=48, modes=("original",))
+    assert batches == [[40] * 10, [20, 21, 22, 23]]
+
+
+def test_every_mode_and_video_is_planned_exactly_once():
+    num_frames = np.random.default_rng(0).integers(3, 80, size=57)
+    items = _plan_items(num_frames, TTA_MODES)
+    batches = _plan_batches(items, batch_size=16)
+    planned = sorted((item.mode_index, item.video_index) for batch in batches for item in batch)
+    assert planned == sorted((a, i) for a in range(4) for i in range(57))
+    assert max(len(batch) for batch in batches) <= 16
+
+
+def test_unpadded_and_pooled_batches_give_the_same_probabilities():
+    feature_set = make_feature_set(num_videos=20)
+    feature_set.num_frames[:12] = feature_set.features.shape[1]
+    model = make_model(TINY_CONFIG)
+    planned = predict_split([model], feature_set, batch_size=48)
+    one_by_one = predict_split([model], feature_set, batch_size=1)
+    np.testing.assert_allclose(planned, one_by_one, atol=1e-5)
+
+
+def test_batch_size_below_one_is_refused():
+    with pytest.raises(ValueError, match="batch size must be at least 1, got 0"):
+        predict_split([make_model(TINY_CONFIG)], make_feature_set(num_videos=2), batch_size=0)
