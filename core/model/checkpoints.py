@@ -25,6 +25,14 @@ from core.paths import CHECKPOINT_PATTERN
 EXPECTED_MEMBERS: tuple[int, ...] = (1, 2, 3, 4)
 ASSUMED_HEADS = 12
 ASSUMED_DROPOUT = 0.4
+# The config fields that tensor shapes determine; a `model_config` must agree with them.
+SHAPE_FIELDS: tuple[str, ...] = (
+    "feature_dim",
+    "hidden_dim",
+    "num_classes",
+    "num_lstm_layers",
+    "bidirectional",
+)
 
 
 class CheckpointError(ValueError):
@@ -103,12 +111,15 @@ def infer_config(state_dict: Mapping[str, torch.Tensor]) -> TemporalModelConfig:
 
     The original always used 12 heads and dropout 0.4, so those are assumed (the head count
     falls back to the largest divisor of the attention width when 12 does not divide it).
+    Raises KeyError when the classifier's final layer is missing.
     """
     hidden_dim, feature_dim = state_dict["input_projection.0.weight"].shape
     layers = sum(1 for key in state_dict if re.fullmatch(r"lstm\.weight_ih_l\d+", key))
     bidirectional = "lstm.weight_ih_l0_reverse" in state_dict
     lstm_out = hidden_dim * 2 if bidirectional else hidden_dim
     final_layers = [k for k in state_dict if re.fullmatch(r"classifier\.\d+\.weight", k)]
+    if not final_layers:
+        raise KeyError("classifier")
     last = max(final_layers, key=lambda k: int(k.split(".")[1]))
     return TemporalModelConfig(
         feature_dim=int(feature_dim),
@@ -121,12 +132,56 @@ def infer_config(state_dict: Mapping[str, torch.Tensor]) -> TemporalModelConfig:
     )
 
 
+def _config_from_weights(path: Path, state: Mapping[str, torch.Tensor]) -> TemporalModelConfig:
+    try:
+        return infer_config(state)
+    except KeyError:
+        raise CheckpointError(path, "no classifier weights found ('classifier.<n>.weight')") from None
+
+
+def _declared_config(path: Path, raw: object, from_weights: TemporalModelConfig) -> TemporalModelConfig:
+    """`model_config` as written, checked against the weights before anything is allocated: a
+    config may not ask for sizes its tensors do not have."""
+    if not isinstance(raw, Mapping):
+        raise CheckpointError(path, f"'model_config' should be a dict, found {type(raw).__name__}")
+    try:
+        config = TemporalModelConfig.from_dict(dict(raw))
+    except TypeError as exc:
+        raise CheckpointError(path, f"'model_config' is malformed ({exc})") from None
+    disagreements = [
+        f"{name}={getattr(config, name)!r} but the weights have {getattr(from_weights, name)!r}"
+        for name in SHAPE_FIELDS
+        if getattr(config, name) != getattr(from_weights, name)
+    ]
+    if disagreements:
+        raise CheckpointError(path, "'model_config' disagrees with its weights: " + "; ".join(disagreements))
+    heads, dropout = config.num_attention_heads, config.dropout
+    if not isinstance(heads, int) or heads < 1 or config.lstm_out % heads:
+        raise CheckpointError(
+            path, f"'model_config' num_attention_heads={heads!r} does not divide {config.lstm_out}"
+        )
+    if not isinstance(dropout, int | float) or not 0 <= dropout < 1:
+        raise CheckpointError(path, f"'model_config' dropout={dropout!r} is not in [0, 1)")
+    return config
+
+
+def _check_finite(path: Path, state: Mapping[str, torch.Tensor]) -> None:
+    bad = [
+        name for name, tensor in state.items() if tensor.is_floating_point() and not tensor.isfinite().all()
+    ]
+    if bad:
+        more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+        raise CheckpointError(
+            path, f"weights contain NaN or infinite values ({bad[0]}{more}); retrain or restore it"
+        )
+
+
 def _build_model(
     path: Path, config: TemporalModelConfig, state: dict[str, torch.Tensor]
 ) -> TemporalClassifier:
     try:
         model = TemporalClassifier(config)
-    except (AssertionError, ValueError, TypeError) as exc:
+    except (AssertionError, ValueError, TypeError, RuntimeError) as exc:
         raise CheckpointError(path, f"model_config cannot build a model ({exc}): {config}") from None
     try:
         model.load_state_dict(state, strict=True)
@@ -150,12 +205,12 @@ def load_checkpoint(path: str | Path, device: torch.device | str | None = None) 
     device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     content = read_checkpoint_file(path, "cpu")
     state = extract_state_dict(path, content)
-    if isinstance(content.get("model_config"), Mapping):
-        config = TemporalModelConfig.from_dict(dict(content["model_config"]))
+    _check_finite(path, state)
+    config = _config_from_weights(path, state)
+    source = "inferred from tensor shapes (attention heads and dropout assumed)"
+    if content.get("model_config") is not None:
+        config = _declared_config(path, content["model_config"], config)
         source = "model_config"
-    else:
-        config = infer_config(state)
-        source = "inferred from tensor shapes (attention heads and dropout assumed)"
     model = _build_model(path, config, state).to(device)
     return LoadedCheckpoint(
         name=path.stem,
@@ -163,23 +218,50 @@ def load_checkpoint(path: str | Path, device: torch.device | str | None = None) 
         config=config,
         model=model,
         config_source=source,
-        epoch=_optional_int(content.get("epoch")),
-        best_val_acc=_optional_float(content.get("best_val_acc")),
-        metrics=dict(content.get("metrics") or {}),
-        history=dict(content.get("history") or {}),
-        class_names=list(content.get("class_names") or CLASS_NAMES),
+        epoch=_optional_number(path, content, "epoch", int),
+        best_val_acc=_optional_number(path, content, "best_val_acc", float),
+        metrics=_optional_dict(path, content, "metrics"),
+        history=_optional_dict(path, content, "history"),
+        class_names=_class_names(path, content, config.num_classes),
         recipe=_optional_recipe(path, content.get("feature_recipe")),
-        seed=_optional_int(content.get("seed")),
-        training_config=dict(content.get("training_config") or {}),
+        seed=_optional_number(path, content, "seed", int),
+        training_config=_optional_dict(path, content, "training_config"),
     )
 
 
-def _optional_int(value: object) -> int | None:
-    return None if value is None else int(value)  # type: ignore[call-overload]
+def _optional_number(path: Path, content: Mapping[str, Any], key: str, kind: type[int] | type[float]) -> Any:
+    value = content.get(key)
+    if value is None:
+        return None
+    try:
+        number = kind(value)
+    except (TypeError, ValueError, OverflowError):
+        raise CheckpointError(path, f"'{key}' should be a number, found {value!r}") from None
+    if not np.isfinite(number):
+        raise CheckpointError(path, f"'{key}' should be a finite number, found {value!r}")
+    return number
 
 
-def _optional_float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _optional_dict(path: Path, content: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = content.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise CheckpointError(path, f"'{key}' should be a dict, found {type(value).__name__}")
+    return dict(value)
+
+
+def _class_names(path: Path, content: Mapping[str, Any], num_classes: int) -> list[str]:
+    names = content.get("class_names")
+    if names is None:
+        return list(CLASS_NAMES)
+    if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+        raise CheckpointError(path, "'class_names' should be a list of strings")
+    if len(names) != num_classes:
+        raise CheckpointError(
+            path, f"'class_names' lists {len(names)} classes but the model predicts {num_classes}"
+        )
+    return list(names)
 
 
 def check_feature_dim(checkpoint: LoadedCheckpoint, feature_dim: int, features_path: str | Path) -> None:
