@@ -8,17 +8,60 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_TMP_SUFFIX = ".tmp"
+
+
+def _tmp_prefix(path: Path, pid: int | str) -> str:
+    return f".{path.name}.{pid}."
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temp_files(path: Path) -> list[Path]:
+    """Temp files of earlier saves to `path` whose writer process is gone (killed mid-write).
+
+    A live writer's temp file is left alone: another process may be saving the same file now."""
+    removed = []
+    for candidate in path.parent.glob(f"{_tmp_prefix(path, '*')}*{_TMP_SUFFIX}"):
+        pid_text = candidate.name.removeprefix(f".{path.name}.").split(".", 1)[0]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
+
+
+def current_umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside `path` (hidden, so listings skip it); it replaces `path` when the
-    block succeeds and is removed when it fails or is interrupted."""
+    block succeeds and is removed when it fails or is interrupted. The result gets the
+    permissions a plain `open()` would give (mkstemp makes 0600 files)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    remove_stale_temp_files(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_tmp_prefix(path, os.getpid()), suffix=_TMP_SUFFIX)
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import h5py
+import numpy as np
 import torch
 
 from tests.factories import TINY_CONFIG, make_model
@@ -70,4 +72,83 @@ def write_bad_checkpoint(path: Path, kind: str, seed: int = 0) -> str:
     """Write checkpoint `kind` of BAD_CHECKPOINTS to `path`; returns the expected message part."""
     mutate, message = BAD_CHECKPOINTS[kind]
     torch.save(mutate(good_checkpoint_payload(seed)), path)
+    return message
+
+
+def _h5(path: Path, **datasets: Any) -> None:
+    with h5py.File(path, "w") as handle:
+        for name, value in datasets.items():
+            handle.create_dataset(name, data=value)
+
+
+def _valid_arrays(videos: int = 4, steps: int = 3, dim: int = 8) -> dict[str, Any]:
+    return {
+        "features": np.ones((videos, steps, dim), np.float32),
+        "labels": np.arange(videos, dtype=np.int64) % 4,
+        "num_frames": np.full(videos, steps, np.int32),
+    }
+
+
+def _features_group(path: Path) -> None:
+    with h5py.File(path, "w") as handle:
+        handle.create_group("features").create_dataset("x", data=np.zeros(3))
+        handle.create_dataset("labels", data=np.zeros(1, np.int64))
+        handle.create_dataset("num_frames", data=np.ones(1, np.int32))
+
+
+def _huge_declared(path: Path) -> None:
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("features", shape=(250_000, 73, 1024), dtype=np.float32, compression="gzip")
+        handle.create_dataset("labels", data=np.zeros(250_000, np.int64), compression="gzip")
+        handle.create_dataset("num_frames", data=np.ones(250_000, np.int32), compression="gzip")
+
+
+def _nan_values(path: Path) -> None:
+    arrays = _valid_arrays()
+    arrays["features"][1, 0, 0] = np.nan
+    _h5(path, **arrays)
+
+
+def _with_arrays(**changes: Any) -> Callable[[Path], None]:
+    return lambda path: _h5(path, **{**_valid_arrays(), **changes})
+
+
+def _duplicate_names(path: Path) -> None:
+    _h5(path, **_valid_arrays(), video_names=np.array([b"a.mp4", b"b.mp4", b"a.mp4", b"c.mp4"]))
+
+
+def _text_file(path: Path) -> None:
+    path.write_text("not an hdf5 file")
+
+
+# name -> (writer, what the one-line message must say); `huge_declared` declares ~70 GiB of
+# features in a file of a few hundred KiB.
+BAD_FEATURE_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "features_is_a_group": (_features_group, "'features' is a Group, not a dataset"),
+    "no_videos": (
+        _with_arrays(
+            features=np.zeros((0, 3, 8), np.float32),
+            labels=np.zeros(0, np.int64),
+            num_frames=np.zeros(0, np.int32),
+        ),
+        "holds no videos",
+    ),
+    "huge_declared": (
+        _huge_declared,
+        "'features' declares 250000 videos but the file stores data for only 0",
+    ),
+    "float_labels": (_with_arrays(labels=np.array([0.7, 1, 2, 3])), "found 0.7 at row 0"),
+    "duplicate_names": (_duplicate_names, "video name 'a.mp4' appears twice (rows 0 and 2)"),
+    "two_dim_features": (_with_arrays(features=np.ones((4, 8), np.float32)), "must be [videos, frames, dim]"),
+    "label_out_of_range": (_with_arrays(labels=np.array([0, 1, 2, 9])), "unknown label index 9 at row 3"),
+    "length_mismatch": (_with_arrays(labels=np.zeros(3, np.int64)), "inconsistent numbers of videos"),
+    "not_hdf5": (_text_file, "not a readable HDF5 file"),
+}
+# NaN is found when the values are read, not when the file is opened.
+NAN_FEATURES = (_nan_values, "1 video(s) contain NaN or inf values")
+
+
+def write_bad_features(path: Path, kind: str) -> str:
+    writer, message = {**BAD_FEATURE_FILES, "nan_values": NAN_FEATURES}[kind]
+    writer(path)
     return message

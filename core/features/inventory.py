@@ -23,8 +23,10 @@ class FeatureFileInfo:
 
 
 def inspect_feature_file(path: Path) -> FeatureFileInfo:
+    """What a file declares, or its one-line problem; an empty file cannot be analysed."""
     try:
         with open_features(path) as handle:
+            handle.require_videos()
             return FeatureFileInfo(
                 path=path,
                 split=split_of(path),

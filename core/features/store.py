@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,33 @@ def legacy_video_names(index_dir: Path, num_videos: int) -> list[str] | None:
     return names if len(names) == num_videos else None
 
 
+def available_memory() -> int:
+    """Bytes of memory the OS can give without swapping (MemAvailable), else physical memory."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _size(num_bytes: float) -> str:
+    return f"{num_bytes / 2**30:.1f} GiB" if num_bytes >= 2**30 else f"{num_bytes / 2**20:.1f} MiB"
+
+
+def _check_unique(path: Path, names: list[str]) -> None:
+    first_row: dict[str, int] = {}
+    for row, name in enumerate(names):
+        if name in first_row:
+            raise FeatureFileError(
+                path,
+                f"video name {name!r} appears twice (rows {first_row[name]} and {row}); names must be unique",
+            )
+        first_row[name] = row
+
+
 def _decode_attr(value: object) -> object:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
@@ -96,8 +124,8 @@ class FeatureFile:
             raise FeatureFileError(self.path, f"not a readable HDF5 file ({exc})") from None
         try:
             self._validate_layout()
-            self.labels = np.asarray(self._h5["labels"][()], dtype=np.int64)
-            self.num_frames = np.asarray(self._h5["num_frames"][()], dtype=np.int32)
+            self.labels = self._read_labels()
+            self.num_frames = np.asarray(self._read_dataset("num_frames"), dtype=np.int32)
             self.class_names = self._read_class_names()
             self._validate_index_arrays()
             self.recipe = self._read_recipe()
@@ -139,8 +167,14 @@ class FeatureFile:
             raise FeatureFileError(self.path, f"video {index} ({self.video_names[index]}) has NaN or inf")
         return row
 
+    def require_videos(self) -> None:
+        """Files without videos are valid (a recipe carrier); analysing one is not."""
+        if self.num_videos == 0:
+            raise FeatureFileError(self.path, "holds no videos; extract some with `python -m core extract`")
+
     def read_all(self) -> FeatureSet:
-        features = np.asarray(self._h5["features"][()], dtype=np.float32)
+        self.require_videos()
+        features = np.asarray(self._read_dataset("features"), dtype=np.float32)
         bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=(1, 2)))
         if bad_rows.size:
             names = ", ".join(self.video_names[i] for i in bad_rows[:5])
@@ -161,12 +195,69 @@ class FeatureFile:
             raise FeatureFileError(
                 self.path,
                 f"missing dataset(s) {', '.join(missing)}; expected {', '.join(REQUIRED_DATASETS)} "
-                "(DESIGN §5 feature-file schema)",
+                "(see docs/formats.md)",
             )
+        for name in (*REQUIRED_DATASETS, *(["video_names"] if "video_names" in self._h5 else [])):
+            if not isinstance(self._h5[name], h5py.Dataset):
+                raise FeatureFileError(
+                    self.path, f"'{name}' is a {type(self._h5[name]).__name__}, not a dataset"
+                )
         if self._h5["features"].ndim != 3:
             raise FeatureFileError(
                 self.path, f"'features' must be [videos, frames, dim], got shape {self._h5['features'].shape}"
             )
+        for name in REQUIRED_DATASETS:
+            self._check_stored(name)
+        for name in ("labels", "num_frames"):
+            if self._h5[name].ndim != 1:
+                raise FeatureFileError(
+                    self.path, f"'{name}' must be one value per video, got shape {self._h5[name].shape}"
+                )
+
+    def _check_stored(self, name: str) -> None:
+        """A dataset's declared rows must be backed by data in the file: a few-KiB file that
+        declares 70 GiB of features is forged or truncated, and reading it would allocate it all."""
+        dataset = self._h5[name]
+        if dataset.shape[0] == 0:
+            return
+        if dataset.chunks is None:
+            declared = int(np.prod(dataset.shape, dtype=np.float64) * dataset.dtype.itemsize)
+            stored_rows = dataset.shape[0] if dataset.id.get_storage_size() >= declared else 0
+        else:
+            blocks = zip(dataset.shape[1:], dataset.chunks[1:], strict=True)
+            chunks_per_row_block = int(np.prod([-(-size // chunk) for size, chunk in blocks]))
+            stored_rows = dataset.id.get_num_chunks() // chunks_per_row_block * dataset.chunks[0]
+        if stored_rows < dataset.shape[0]:
+            raise FeatureFileError(
+                self.path,
+                f"'{name}' declares {dataset.shape[0]} videos but the file stores data for only "
+                f"{stored_rows}; it is truncated or was not written by an extractor",
+            )
+
+    def _read_dataset(self, name: str) -> np.ndarray:
+        """A whole dataset, after checking that what it declares fits in memory."""
+        dataset = self._h5[name]
+        declared = int(np.prod(dataset.shape, dtype=np.float64) * dataset.dtype.itemsize)
+        available = available_memory()
+        if declared > available:
+            raise FeatureFileError(
+                self.path,
+                f"'{name}' declares shape {dataset.shape} ({_size(declared)}), more than the "
+                f"{_size(available)} of memory available",
+            )
+        return dataset[()]
+
+    def _read_labels(self) -> np.ndarray:
+        raw = np.asarray(self._read_dataset("labels"))
+        if not np.issubdtype(raw.dtype, np.number):
+            raise FeatureFileError(self.path, f"'labels' must be class indices, found {raw.dtype} values")
+        fractional = np.flatnonzero(raw != np.round(raw)) if raw.dtype.kind == "f" else np.array([], int)
+        if fractional.size:
+            i = int(fractional[0])
+            raise FeatureFileError(
+                self.path, f"'labels' must be whole class indices, found {raw[i]} at row {i}"
+            )
+        return raw.astype(np.int64)
 
     def _validate_index_arrays(self) -> None:
         n = self._h5["features"].shape[0]
@@ -219,6 +310,7 @@ class FeatureFile:
                 raise FeatureFileError(
                     self.path, f"'video_names' has {len(names)} entries for {self.num_videos} videos"
                 )
+            _check_unique(self.path, [str(name) for name in names])
             return [str(name) for name in names]
         if legacy_index_dir is not None:
             legacy = legacy_video_names(legacy_index_dir, self.num_videos)

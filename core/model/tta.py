@@ -33,4 +33,8 @@ def validate_modes(modes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
         raise ValueError(f"unknown TTA mode(s) {', '.join(unknown)}; choose from {', '.join(TTA_MODES)}")
     if not modes:
         raise ValueError("at least one TTA mode is needed")
+    repeated = sorted({m for m in modes if list(modes).count(m) > 1})
+    if repeated:
+        # A repeated mode would silently weigh that view more in the TTA mean.
+        raise ValueError(f"TTA mode(s) {', '.join(repeated)} given more than once; list each mode once")
     return tuple(modes)

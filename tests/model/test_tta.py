@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from core.model.tta import TTA_MODES, apply_tta, tta_indices
+from core.model.tta import TTA_MODES, apply_tta, tta_indices, validate_modes
 
 
 @pytest.mark.parametrize("length", [5, 6, 10, 11, 73])
@@ -35,3 +35,9 @@ def test_apply_tta_gathers_rows():
     assert set(TTA_MODES) == {"original", "reverse", "speed_up", "speed_down"}
     with pytest.raises(ValueError, match="unknown TTA mode"):
         apply_tta(x, "sideways")
+
+
+def test_a_mode_given_twice_is_refused_not_weighted_twice():
+    assert validate_modes(["original", "reverse"]) == ("original", "reverse")
+    with pytest.raises(ValueError, match="TTA mode\\(s\\) reverse given more than once"):
+        validate_modes(["reverse", "reverse", "reverse"])
