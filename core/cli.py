@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 COMMANDS: tuple[str, ...] = ("evaluate", "extract", "classify", "train", "demo")
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+DEBUG_ENV = "CORE_DEBUG"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,5 +32,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as exc:
+        # Every known bad input raises ValueError/OSError with the file named; anything else is
+        # a bug, still reported in one line unless the traceback is asked for.
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())

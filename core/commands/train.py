@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import torch
@@ -112,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         device=torch.device(args.device) if args.device else None,
         progress=lambda p: print(format_progress(p), flush=True),
     )
+    for problem in report.rejected:
+        print(f"warning: {problem}", file=sys.stderr)
     if report.skipped:
         print(f"kept finished models from the interrupted run: {report.skipped}")
     for name, entry in report.summary["checkpoints"].items():

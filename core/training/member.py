@@ -29,7 +29,7 @@ from core.atomic import atomic_write_text
 from core.device import default_device
 from core.evaluation.metrics import compute_metrics
 from core.features.store import FeatureSet, load_feature_set
-from core.model.checkpoints import save_checkpoint
+from core.model.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.paths import (
     CONFIGURATION_ANALYSIS_JSON,
@@ -139,6 +139,8 @@ class EnsembleReport:
     trained: list[int]
     skipped: list[int]
     summary: dict[str, Any]
+    rejected: list[str] = field(default_factory=list)
+    """Finished members of the interrupted run that no longer load, with why; they were retrained."""
 
 
 
@@ -291,6 +293,7 @@ class TrainingArtifacts:
         self.num_classes = num_classes
         self.rows: list[dict[str, float | int]] = []
         self.members: dict[str, dict[str, Any]] = {}
+        self.rejected: list[str] = []
 
     @property
     def csv_path(self) -> Path:
@@ -322,11 +325,12 @@ class TrainingArtifacts:
                     f"{self.json_path}: cannot resume, '{key}' differs from this run's; "
                     "use the same flags as the interrupted run, or start over with --overwrite"
                 )
-        done = sorted(
+        listed = sorted(
             entry["model"]
             for entry in previous.get("checkpoints", {}).values()
             if entry.get("complete") and self.checkpoint_path(entry["model"]).is_file()
         )
+        done = [member for member in listed if self._still_loads(member)]
         self.members = {
             name: entry
             for name, entry in previous.get("checkpoints", {}).items()
@@ -336,6 +340,16 @@ class TrainingArtifacts:
             table = load_training_history(self.csv_path)
             self.rows = table[table["model"].isin(done)].to_dict("records")
         return done
+
+    def _still_loads(self, member: int) -> bool:
+        """A checkpoint listed as finished is adopted only if it loads (a crash or a copy may
+        have truncated it since)."""
+        try:
+            load_checkpoint(self.checkpoint_path(member), "cpu")
+        except CheckpointError as exc:
+            self.rejected.append(f"{exc}; retraining member {member}")
+            return False
+        return True
 
     def add_epoch(self, record: EpochRecord) -> None:
         self.rows.append(record.to_row())
@@ -480,6 +494,7 @@ def train_ensemble(
         trained=trained,
         skipped=sorted(done),
         summary=json.loads(artifacts.json_path.read_text(encoding="utf-8")),
+        rejected=artifacts.rejected,
     )
 
 

@@ -245,3 +245,17 @@ def test_invalid_settings_and_empty_splits_are_refused(feature_dir, tmp_path):
     )
     with pytest.raises(TrainingError, match="holds no videos"):
         train_ensemble(train, empty, tmp_path / "m", num_models=1, model_config=SMALL_MODEL, config=FAST)
+
+
+def test_resume_retrains_a_finished_member_whose_checkpoint_no_longer_loads(feature_dir, tmp_path):
+    train, val = _train_val(feature_dir)
+    out = tmp_path / "models"
+    train_ensemble(train, val, out, num_models=2, model_config=SMALL_MODEL, config=FAST)
+    truncated = out / "best_ensemble_model_2.pt"
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    report = train_ensemble(train, val, out, num_models=2, model_config=SMALL_MODEL, config=FAST, resume=True)
+    assert report.skipped == [1] and report.trained == [2]
+    assert len(report.rejected) == 1
+    assert report.rejected[0].startswith(f"{truncated}: not a PyTorch checkpoint")
+    assert report.rejected[0].endswith("retraining member 2")
+    assert load_checkpoint(truncated, "cpu").epoch is not None
