@@ -91,7 +91,7 @@ def test_metrics_page_matches_core(project: Path) -> None:
 def test_confusion_cell_lists_exactly_cores_videos(project: Path) -> None:
     app = open_page(METRICS)
     split = reference_split(project)
-    matrix = np.asarray(split.metrics("ensemble")["confusion_matrix"])
+    matrix = np.asarray(split.metrics("ensemble").confusion_matrix)
     np.fill_diagonal(matrix, -1)
     true_index, predicted_index = np.unravel_index(matrix.argmax(), matrix.shape)
     assert matrix[true_index, predicted_index] > 0
@@ -186,9 +186,8 @@ def test_sidebar_run_completes_and_is_listed_with_evaluates_metrics(project: Pat
     listing = frame(app, "runs")
     assert listing["run"].tolist() == [run_file.name]
     expected = run_evaluation(members(project)[:3], features_of(project), tta_modes=TTA_MODES, device="cpu")
-    predictors = expected["predictors"]
-    assert listing.loc[0, "ensemble accuracy"] == pytest.approx(predictors["ensemble"]["accuracy"])
-    assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(predictors["ensemble_tta"]["f1_weighted"])
+    assert listing.loc[0, "ensemble accuracy"] == pytest.approx(expected.scores["ensemble"].accuracy)
+    assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(expected.scores["ensemble_tta"].f1_weighted)
     assert listing.loc[0, "members"] == 3
     per_class = frame(app, "per_class")
     expected_split = SplitPredictions.from_run(expected)
