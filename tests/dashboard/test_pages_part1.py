@@ -362,8 +362,8 @@ def test_compare_composer_matches_core(project: Path, split: SplitPredictions, m
     at.run()
     members = split.member_names[1:]
     expected = composition_metrics(split, members, [2.0, 1.0, 1.0], ["original", "reverse"])
-    assert metric_value(at, "Accuracy") == f"{expected['accuracy']:.1f}%"
-    assert metric_value(at, "Weighted F1") == f"{expected['f1_weighted']:.1f}%"
+    assert metric_value(at, "Accuracy") == f"{expected.accuracy:.1f}%"
+    assert metric_value(at, "Weighted F1") == f"{expected.f1_weighted:.1f}%"
     for name, f1 in zip(CLASSES, expected.f1_per_class, strict=True):
         assert metric_value(at, f"F1 {name}") == f"{f1:.1f}%"
     contributions = table_with(at, "accuracy added")
