@@ -3,8 +3,8 @@ with small generated projects and with none (the demo bundle)."""
 
 from __future__ import annotations
 
-import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +198,8 @@ def test_runs_page_compares_two_runs(project: Path) -> None:
     runs = project / "runs"
     first = run_evaluation(members(project)[:1], features_of(project), tta_modes=(), device="cpu")
     second = run_evaluation(members(project), features_of(project), device="cpu")
-    first["created_utc"], second["created_utc"] = "2025-01-01T00:00:00+00:00", "2025-01-02T00:00:00+00:00"
+    first = replace(first, created_utc="2025-01-01T00:00:00+00:00")
+    second = replace(second, created_utc="2025-01-02T00:00:00+00:00")
     save_run(first, runs / "20250101-000000-single.json")
     save_run(second, runs / "20250102-000000-ensemble.json")
     app = open_page(RUNS)
@@ -229,8 +230,7 @@ def test_runs_on_different_videos_are_refused(project: Path) -> None:
 def test_partial_and_foreign_files_do_not_break_the_listing(project: Path) -> None:
     runs = project / "runs"
     good = run_evaluation(members(project), features_of(project), tta_modes=())
-    save_run(good, runs / "good.json")
-    text = json.dumps(good)
+    text = save_run(good, runs / "good.json").read_text()
     (runs / "truncated.json").write_text(text[: len(text) // 2])
     (runs / ".good.abc.tmp").write_text(text[:100])
     app = open_page(RUNS)
