@@ -167,7 +167,7 @@ def render_confusion(split: SplitPredictions, key: str) -> None:
     st.subheader("Confusion matrix")
     predictor = choose_predictor(split, f"{key}_confusion_predictor", "Predictor")
     metrics = split.metrics(predictor)
-    cells = confusion_cells(metrics["confusion_matrix"], split.class_names)
+    cells = confusion_cells(metrics.confusion_matrix, split.class_names)
     chart_key, true_key, predicted_key = f"{key}_cm_chart", f"{key}_cm_true", f"{key}_cm_predicted"
     left, right = st.columns([3, 2])
     with left:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import streamlit as st
 
 from core.evaluation.predictions import SplitPredictions
 from core.evaluation.run_compare import RunMismatchError, common_predictors, compare_runs, runs_table
+from core.evaluation.runs import EvaluationRun
 from dashboard.metric_views import percent_columns, render_metric_views, render_open_in_classify
 from dashboard.theme import short_name
 
@@ -16,7 +16,7 @@ RUN_CHOICE_KEY = "runs_open"
 HEADLINE_COLUMNS = ("ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1")
 
 
-def render_listing(runs: list[tuple[Path, dict[str, Any]]]) -> None:
+def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
     st.dataframe(
         runs_table(runs),
         hide_index=True,
@@ -25,7 +25,7 @@ def render_listing(runs: list[tuple[Path, dict[str, Any]]]) -> None:
     )
 
 
-def choose_runs(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
+def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
     names = [path.name for path, _ in runs]
     return st.multiselect(
         "Open a run, or two to compare them",
@@ -36,19 +36,19 @@ def choose_runs(runs: list[tuple[Path, dict[str, Any]]]) -> list[str]:
     )
 
 
-def render_run(path: Path, run: dict[str, Any]) -> None:
+def render_run(path: Path, run: EvaluationRun) -> None:
     st.subheader(f"Run `{path.name}`")
     st.caption(
-        f"{Path(run['features_file']).name} · {len(run['video_names'])} videos · members "
-        f"{', '.join(run['members'])} · TTA modes {', '.join(run['tta_modes'])} · {run['device']} · "
-        f"{run['elapsed_s']:.1f} s"
+        f"{Path(run.features_file).name} · {run.num_videos} videos · members "
+        f"{', '.join(run.members)} · TTA modes {', '.join(run.tta_modes)} · {run.device} · "
+        f"{run.elapsed_s:.1f} s"
     )
-    for warning in run.get("warnings", []):
+    for warning in run.warnings:
         st.warning(warning)
     render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
 
 
-def render_comparison(a: tuple[Path, dict[str, Any]], b: tuple[Path, dict[str, Any]]) -> None:
+def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRun]) -> None:
     (path_a, run_a), (path_b, run_b) = a, b
     st.subheader("Comparison")
     st.markdown(f"**A** = `{path_a.name}` · **B** = `{path_b.name}`")

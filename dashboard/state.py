@@ -21,7 +21,7 @@ from core.evaluation.recorded import read_configuration_analysis, recorded_metri
 from core.features.inventory import FeatureFileInfo, feature_files, inspect_feature_file
 from core.features.store import FeatureSet, load_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints
-from core.model.ensemble import LoadedMembers, compatibility_problems, load_members_tolerant, member_problems
+from core.model.ensemble import Ensemble, compatibility_problems, load_ensemble, member_problems
 from core.model.inference import predict_split
 from core.model.prediction_cache import (
     file_fingerprint,
@@ -74,11 +74,11 @@ def fingerprint(path: Path) -> str:
 
 
 @st.cache_resource(show_spinner="Loading checkpoints…", max_entries=4)
-def _load_members(paths: tuple[str, ...], fingerprints: tuple[str, ...], device: str) -> LoadedMembers:
-    return load_members_tolerant([Path(p) for p in paths], device)
+def _load_members(paths: tuple[str, ...], fingerprints: tuple[str, ...], device: str) -> Ensemble:
+    return load_ensemble([Path(p) for p in paths], device)
 
 
-def load_members(paths: list[Path]) -> LoadedMembers:
+def load_members(paths: list[Path]) -> Ensemble:
     return _load_members(tuple(map(str, paths)), tuple(fingerprint(p) for p in paths), device_name())
 
 
@@ -110,7 +110,7 @@ def _probabilities_from_disk(cache_dir: str, key: str) -> np.ndarray:
 
 
 def split_probabilities(
-    paths: ProjectPaths, members: LoadedMembers, features_path: Path, modes: tuple[str, ...] = TTA_MODES
+    paths: ProjectPaths, members: Ensemble, features_path: Path, modes: tuple[str, ...] = TTA_MODES
 ) -> np.ndarray:
     """[members, modes, videos, classes], computed at most once per content of the inputs."""
     key = prediction_key([fingerprint(m.path) for m in members.members], fingerprint(features_path), modes)
@@ -132,7 +132,7 @@ def split_probabilities(
 
 
 def split_predictions(
-    paths: ProjectPaths, members: LoadedMembers, features_path: Path, modes: tuple[str, ...] = TTA_MODES
+    paths: ProjectPaths, members: Ensemble, features_path: Path, modes: tuple[str, ...] = TTA_MODES
 ) -> SplitPredictions:
     """The members' cached predictions on one features file, with its labels and names."""
     probabilities = split_probabilities(paths, members, features_path, modes)
@@ -150,7 +150,7 @@ def split_predictions(
 @dataclass
 class DashboardContext:
     paths: ProjectPaths
-    members: LoadedMembers
+    members: Ensemble
     features: list[FeatureFileInfo]
     analysed: FeatureFileInfo | None
     problems: list[str] = field(default_factory=list)

@@ -10,7 +10,6 @@ import streamlit as st
 from core.evaluation.clip_verdict import (
     Verdict,
     attention_by_frame,
-    clip_predictors,
     clip_table,
     clip_verdict,
     strip_positions,
@@ -29,7 +28,7 @@ from core.features.extraction import (
 )
 from core.features.recipe import FeatureRecipe
 from core.model.checkpoints import LoadedCheckpoint
-from core.model.inference import SequencePrediction
+from core.model.inference import SequencePrediction, predictor_probabilities
 from core.video.decode import VideoDecodeError
 from core.video.lookup import find_video_file, video_file_candidates
 from core.video.uploads import (
@@ -111,7 +110,9 @@ def render_predictions(
     class_names: list[str],
     true_label: int | None,
 ) -> None:
-    predictors = clip_predictors(prediction.probabilities, member_names, prediction.modes, chosen, use_tta)
+    predictors = predictor_probabilities(
+        prediction.probabilities, member_names, prediction.modes, members=chosen, tta=use_tta, per_mode=True
+    )
     table = clip_table(predictors, class_names, true_label)
     render_verdict(
         clip_verdict(predictors, class_names, true_label),

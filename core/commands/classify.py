@@ -21,8 +21,15 @@ from core.features.extraction import (
 )
 from core.features.recipe import FeatureRecipe
 from core.features.store import open_features
-from core.model.checkpoints import LoadedCheckpoint, load_checkpoint
-from core.model.inference import predict_sequence, predictor_probabilities
+from core.model.checkpoints import LoadedCheckpoint
+from core.model.ensemble import load_ensemble
+from core.model.inference import (
+    ENSEMBLE,
+    ENSEMBLE_TTA,
+    predict_sequence,
+    predictor_probabilities,
+    tta_predictor_name,
+)
 from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from core.video.decode import VideoDecodeError
@@ -82,8 +89,8 @@ def classify_clip(
     modes = TTA_MODES if args.tta else ("original",)
     prediction = predict_sequence([member.model for member in members], features, modes)
     names = [member.name for member in members]
-    predictors = predictor_probabilities(prediction.probabilities, names, modes)
-    verdict_source = "ensemble_tta" if args.tta else "ensemble"
+    predictors = predictor_probabilities(prediction.probabilities, names, modes, per_mode=True)
+    verdict_source = ENSEMBLE_TTA if args.tta else ENSEMBLE
     verdict = predictors[verdict_source]
     class_names = members[0].class_names
     result: dict[str, Any] = {
@@ -92,14 +99,12 @@ def classify_clip(
         "confidence": round(float(np.max(verdict)), 6),
         "verdict_from": verdict_source,
         "models": {name: by_class(predictors[name], class_names) for name in names},
-        "ensemble": by_class(predictors["ensemble"], class_names),
+        "ensemble": by_class(predictors[ENSEMBLE], class_names),
     }
     if args.tta:
-        ensemble_per_mode = prediction.probabilities.mean(axis=0)
-        result["tta_modes"] = {
-            mode: by_class(ensemble_per_mode[a], class_names) for a, mode in enumerate(modes)
-        }
-        result["ensemble_tta"] = by_class(predictors["ensemble_tta"], class_names)
+        per_mode = {mode: predictors[tta_predictor_name(mode)] for mode in modes}
+        result["tta_modes"] = {mode: by_class(p, class_names) for mode, p in per_mode.items()}
+        result["ensemble_tta"] = by_class(predictors[ENSEMBLE_TTA], class_names)
     return result
 
 
@@ -128,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    members = [load_checkpoint(path, args.device) for path in paths]
+    members = load_ensemble(paths, args.device, strict=True).members
     recipe = ensemble_recipe(members, args.features)
     results = []
     for clip in args.clips:

@@ -1,4 +1,5 @@
-"""`python -m core evaluate`: score checkpoints on a features file and write a run JSON."""
+"""`python -m core evaluate`: score checkpoints on a features file and write a run (JSON and its
+`.npz` probabilities sidecar)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="sequences per forward pass"
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
-    parser.add_argument("--out", type=Path, required=True, help="run JSON to write (atomically)")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="run JSON to write, probabilities to <name>.npz"
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             warnings=warnings,
         )
     save_run(result, args.out)
-    for name, metrics in result["predictors"].items():
-        print(f"{name:28s} accuracy {metrics['accuracy']:5.1f}%  weighted F1 {metrics['f1_weighted']:5.1f}%")
+    for name, scores in result.scores.items():
+        print(f"{name:28s} accuracy {scores.accuracy:5.1f}%  weighted F1 {scores.f1_weighted:5.1f}%")
     print(f"wrote {args.out}")
     return 0

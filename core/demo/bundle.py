@@ -279,8 +279,10 @@ def _evaluate(
         progress=on_batch,
     )
     run_path = save_run(run, default_run_path(paths.runs_dir, "demo"))
-    keep = ("accuracy", "f1_weighted", "f1_per_class")
-    return run_path, {name: {k: m[k] for k in keep} for name, m in run["predictors"].items()}
+    return run_path, {
+        name: {"accuracy": s.accuracy, "f1_weighted": s.f1_weighted, "f1_per_class": list(s.f1_per_class)}
+        for name, s in run.scores.items()
+    }
 
 
 def build_demo_bundle(

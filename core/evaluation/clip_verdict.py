@@ -1,23 +1,22 @@
 """What the Classify page shows about one clip: every predictor's probabilities, the verdict,
 and where the members' pooling attention fell, computed from stored per-mode probabilities.
 
-Members are always shown unaugmented (as in `core.evaluation.predictions`); the TTA rows are the ensemble of
-the chosen members on each augmented view, and their mean is the TTA verdict.
+The predictors come from `core.model.inference.predictor_probabilities(..., per_mode=True)`: members
+unaugmented, and with TTA the ensemble of the chosen members on each augmented view, whose mean is
+the TTA verdict.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import pandas as pd
 
-from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA
-from core.model.inference import combine_probabilities
+from core.model.inference import ENSEMBLE, ENSEMBLE_TTA
 
-TTA_PREFIX = "TTA "
 MAX_STRIP_FRAMES = 16
 
 
@@ -43,38 +42,8 @@ class FrameAttention:
         return self.per_frame.mean(axis=0)
 
 
-def tta_predictor_name(mode: str) -> str:
-    return f"{TTA_PREFIX}{mode}"
-
-
-def clip_predictors(
-    probabilities: np.ndarray,
-    member_names: Sequence[str],
-    modes: Sequence[str],
-    chosen: Sequence[str],
-    use_tta: bool,
-) -> dict[str, np.ndarray]:
-    """Probabilities [K] per predictor of one clip from its [members, modes, K] array: each chosen
-    member, their ensemble, and with TTA the ensemble per mode and the mean over modes."""
-    if not chosen:
-        raise ValueError("choose at least one ensemble member")
-    members = [list(member_names).index(name) for name in chosen]
-    original = list(modes).index("original")
-    predictors = {name: probabilities[m, original] for name, m in zip(chosen, members, strict=True)}
-    predictors[ENSEMBLE] = combine_probabilities(probabilities, members, mode_indices=[original])
-    if use_tta and len(modes) > 1:
-        for a, mode in enumerate(modes):
-            predictors[tta_predictor_name(mode)] = combine_probabilities(
-                probabilities, members, mode_indices=[a]
-            )
-        predictors[ENSEMBLE_TTA] = combine_probabilities(
-            probabilities, members, mode_indices=range(len(modes))
-        )
-    return predictors
-
-
 def clip_table(
-    predictors: dict[str, np.ndarray], class_names: Sequence[str], true_label: int | None
+    predictors: Mapping[str, np.ndarray], class_names: Sequence[str], true_label: int | None
 ) -> pd.DataFrame:
     """One row per predictor: verdict, confidence, right or wrong, and every class's probability
     (percent)."""
@@ -93,7 +62,7 @@ def clip_table(
 
 
 def clip_verdict(
-    predictors: dict[str, np.ndarray], class_names: Sequence[str], true_label: int | None
+    predictors: Mapping[str, np.ndarray], class_names: Sequence[str], true_label: int | None
 ) -> Verdict:
     """The ensemble's verdict, with TTA when it was computed."""
     name = ENSEMBLE_TTA if ENSEMBLE_TTA in predictors else ENSEMBLE

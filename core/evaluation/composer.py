@@ -4,10 +4,10 @@ scored from stored probabilities without re-running a model."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 
+from core.evaluation.metrics import Scores
 from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, summary_row
 
 COMPOSED = "composed"
@@ -15,7 +15,7 @@ COMPOSED = "composed"
 
 def composition_metrics(
     split: SplitPredictions, members: Sequence[str], weights: Sequence[float], modes: Sequence[str]
-) -> dict[str, Any]:
+) -> Scores:
     """`core.evaluation.metrics.compute_metrics` of the weighted soft vote over the chosen modes."""
     return split.metrics_of(split.compose(members, weights, modes))
 
@@ -47,10 +47,10 @@ def member_contributions(
         rows.append(
             {
                 "member": name,
-                "accuracy without": without["accuracy"],
-                "accuracy added": full["accuracy"] - without["accuracy"],
-                "weighted F1 without": without["f1_weighted"],
-                "weighted F1 added": full["f1_weighted"] - without["f1_weighted"],
+                "accuracy without": without.accuracy,
+                "accuracy added": full.accuracy - without.accuracy,
+                "weighted F1 without": without.f1_weighted,
+                "weighted F1 added": full.f1_weighted - without.f1_weighted,
             }
         )
     return pd.DataFrame(

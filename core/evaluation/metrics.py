@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,23 +18,91 @@ from sklearn.metrics import (
 )
 
 
-def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> dict[str, Any]:
-    """Accuracy, weighted F1, per-class precision/recall/F1 (percent) and the confusion matrix
-    (rows = true class)."""
+@dataclass(frozen=True)
+class ConfidenceInterval:
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Scores:
+    """One predictor's scores on a split, in percent; the confusion matrix has rows = true class.
+    The intervals are set where the scores were bootstrapped (stored evaluation runs)."""
+
+    accuracy: float
+    f1_weighted: float
+    precision_per_class: tuple[float, ...]
+    recall_per_class: tuple[float, ...]
+    f1_per_class: tuple[float, ...]
+    support_per_class: tuple[int, ...]
+    confusion_matrix: tuple[tuple[int, ...], ...]
+    accuracy_ci: ConfidenceInterval | None = None
+    f1_weighted_ci: ConfidenceInterval | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and numbers, for JSON and checkpoints."""
+        out = {
+            "accuracy": self.accuracy,
+            "f1_weighted": self.f1_weighted,
+            "precision_per_class": list(self.precision_per_class),
+            "recall_per_class": list(self.recall_per_class),
+            "f1_per_class": list(self.f1_per_class),
+            "support_per_class": list(self.support_per_class),
+            "confusion_matrix": [list(row) for row in self.confusion_matrix],
+        }
+        for name, interval in (("accuracy_ci", self.accuracy_ci), ("f1_weighted_ci", self.f1_weighted_ci)):
+            if interval is not None:
+                out[name] = [interval.low, interval.high]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scores:
+        """The inverse of `to_dict`; keys it does not know (old runs' per-video probabilities) are
+        ignored."""
+        return cls(
+            accuracy=float(data["accuracy"]),
+            f1_weighted=float(data["f1_weighted"]),
+            precision_per_class=tuple(map(float, data["precision_per_class"])),
+            recall_per_class=tuple(map(float, data["recall_per_class"])),
+            f1_per_class=tuple(map(float, data["f1_per_class"])),
+            support_per_class=tuple(map(int, data["support_per_class"])),
+            confusion_matrix=tuple(tuple(map(int, row)) for row in data["confusion_matrix"]),
+            accuracy_ci=_interval(data.get("accuracy_ci")),
+            f1_weighted_ci=_interval(data.get("f1_weighted_ci")),
+        )
+
+
+def _interval(bounds: Sequence[float] | None) -> ConfidenceInterval | None:
+    return None if bounds is None else ConfidenceInterval(float(bounds[0]), float(bounds[1]))
+
+
+def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> Scores:
+    """Accuracy, weighted F1, per-class precision/recall/F1 (percent) and the confusion matrix."""
     labels = list(range(num_classes))
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, average=None, zero_division=0
     )
-    return {
-        "accuracy": 100.0 * float(accuracy_score(y_true, y_pred)),
-        "f1_weighted": 100.0
-        * float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)),
-        "f1_per_class": (100.0 * f1).tolist(),
-        "precision_per_class": (100.0 * precision).tolist(),
-        "recall_per_class": (100.0 * recall).tolist(),
-        "support_per_class": support.astype(int).tolist(),
-        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
-    }
+    matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    weighted_f1 = f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)
+    return Scores(
+        accuracy=100.0 * float(accuracy_score(y_true, y_pred)),
+        f1_weighted=100.0 * float(weighted_f1),
+        precision_per_class=tuple((100.0 * precision).tolist()),
+        recall_per_class=tuple((100.0 * recall).tolist()),
+        f1_per_class=tuple((100.0 * f1).tolist()),
+        support_per_class=tuple(support.astype(int).tolist()),
+        confusion_matrix=tuple(tuple(row) for row in matrix.tolist()),
+    )
+
+
+def bootstrapped_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> Scores:
+    """`compute_metrics` with 95% bootstrap intervals for accuracy and weighted F1."""
+    intervals = bootstrap_ci(y_true, y_pred, num_classes)
+    return replace(
+        compute_metrics(y_true, y_pred, num_classes),
+        accuracy_ci=intervals["accuracy"],
+        f1_weighted_ci=intervals["f1_weighted"],
+    )
 
 
 def _batched_weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -49,12 +117,6 @@ def _batched_weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: in
     denominator = support + predicted
     f1 = np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
     return (f1 * support).sum(axis=1) / support.sum(axis=1)
-
-
-@dataclass(frozen=True)
-class ConfidenceInterval:
-    low: float
-    high: float
 
 
 def bootstrap_ci(

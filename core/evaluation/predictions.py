@@ -9,23 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from core.evaluation.metrics import (
+    McNemarResult,
+    Scores,
     bootstrap_ci,
     collapsed_classes,
     compute_metrics,
     mcnemar_exact,
     pairwise_agreement,
 )
-from core.model.inference import combine_probabilities
+from core.model.inference import ENSEMBLE, combine_probabilities, predictor_probabilities
 
-ENSEMBLE = "ensemble"
-ENSEMBLE_TTA = "ensemble_tta"
+# Re-exported: the pages name the ensemble predictors through this module.
+from core.model.inference import ENSEMBLE_TTA as ENSEMBLE_TTA
+
+if TYPE_CHECKING:
+    from core.evaluation.runs import EvaluationRun
+
 
 
 @dataclass
@@ -38,14 +45,14 @@ class SplitPredictions:
     class_names: list[str]
 
     @classmethod
-    def from_run(cls, run: Mapping[str, Any]) -> SplitPredictions:
+    def from_run(cls, run: EvaluationRun) -> SplitPredictions:
         return cls(
-            member_names=list(run["members"]),
-            modes=list(run["tta_modes"]),
-            probabilities=np.asarray(run["member_mode_probabilities"], dtype=np.float32),
-            labels=np.asarray(run["labels"], dtype=np.int64),
-            video_names=list(run["video_names"]),
-            class_names=list(run["class_names"]),
+            member_names=list(run.members),
+            modes=list(run.tta_modes),
+            probabilities=run.probabilities,
+            labels=run.labels,
+            video_names=list(run.video_names),
+            class_names=list(run.class_names),
         )
 
     @property
@@ -56,9 +63,13 @@ class SplitPredictions:
     def has_tta(self) -> bool:
         return len(self.modes) > 1
 
+    @cached_property
+    def _predictors(self) -> dict[str, np.ndarray]:
+        return predictor_probabilities(self.probabilities, self.member_names, self.modes)
+
     @property
     def predictor_names(self) -> list[str]:
-        return [*self.member_names, ENSEMBLE, *([ENSEMBLE_TTA] if self.has_tta else [])]
+        return list(self._predictors)
 
     def mode_index(self, mode: str) -> int:
         return self.modes.index(mode)
@@ -76,19 +87,16 @@ class SplitPredictions:
         return combine_probabilities(self.probabilities, indices, weights, mode_indices)
 
     def predictor_probabilities(self, name: str) -> np.ndarray:
-        if name == ENSEMBLE:
-            return self.compose()
-        if name == ENSEMBLE_TTA:
-            return self.compose(modes=self.modes)
-        return self.compose(members=[name])
+        """[videos, classes] of a member (unaugmented), the ensemble, or the ensemble with TTA."""
+        return self._predictors[name]
 
     def predictions(self, name: str) -> np.ndarray:
         return self.predictor_probabilities(name).argmax(axis=1)
 
-    def metrics(self, name: str) -> dict[str, Any]:
+    def metrics(self, name: str) -> Scores:
         return compute_metrics(self.labels, self.predictions(name), self.num_classes)
 
-    def metrics_of(self, probabilities: np.ndarray) -> dict[str, Any]:
+    def metrics_of(self, probabilities: np.ndarray) -> Scores:
         return compute_metrics(self.labels, probabilities.argmax(axis=1), self.num_classes)
 
     def headline_table(self, n_resamples: int = 2000) -> pd.DataFrame:
@@ -101,10 +109,10 @@ class SplitPredictions:
             rows.append(
                 {
                     "predictor": name,
-                    "accuracy": metrics["accuracy"],
+                    "accuracy": metrics.accuracy,
                     "accuracy_low": ci["accuracy"].low,
                     "accuracy_high": ci["accuracy"].high,
-                    "f1_weighted": metrics["f1_weighted"],
+                    "f1_weighted": metrics.f1_weighted,
                     "f1_low": ci["f1_weighted"].low,
                     "f1_high": ci["f1_weighted"].high,
                 }
@@ -121,10 +129,10 @@ class SplitPredictions:
                     {
                         "predictor": name,
                         "class": class_name,
-                        "precision": metrics["precision_per_class"][k],
-                        "recall": metrics["recall_per_class"][k],
-                        "f1": metrics["f1_per_class"][k],
-                        "support": metrics["support_per_class"][k],
+                        "precision": metrics.precision_per_class[k],
+                        "recall": metrics.recall_per_class[k],
+                        "f1": metrics.f1_per_class[k],
+                        "support": metrics.support_per_class[k],
                     }
                 )
         return pd.DataFrame(rows)
@@ -135,14 +143,14 @@ class SplitPredictions:
             [summary_row(name, self.metrics(name), self.class_names) for name in self.predictor_names]
         )
 
-    def mcnemar(self, a: str, b: str) -> Any:
+    def mcnemar(self, a: str, b: str) -> McNemarResult:
         return mcnemar_exact(self.labels, self.predictions(a), self.predictions(b))
 
     def member_agreement(self) -> pd.DataFrame:
         return pairwise_agreement({name: self.predictions(name) for name in self.member_names})
 
     def collapsed_members(self, gap: float = 30.0) -> list[tuple[str, str, float, float]]:
-        f1 = {name: self.metrics(name)["f1_per_class"] for name in self.member_names}
+        f1 = {name: self.metrics(name).f1_per_class for name in self.member_names}
         return collapsed_classes(f1, self.class_names, gap)
 
     def video_table(self) -> pd.DataFrame:
@@ -195,10 +203,11 @@ class SplitPredictions:
         return table
 
 
-def summary_row(name: str, metrics: Mapping[str, Any], class_names: Sequence[str]) -> dict[str, Any]:
+def summary_row(name: str, metrics: Scores, class_names: Sequence[str]) -> dict[str, Any]:
     """One predictor's accuracy, weighted F1 and per-class F1 (`F1 <class>` columns)."""
-    row = {"predictor": name, "accuracy": metrics["accuracy"], "f1_weighted": metrics["f1_weighted"]}
-    row.update({f"F1 {c}": f for c, f in zip(class_names, metrics["f1_per_class"], strict=True)})
+    row: dict[str, Any] = {"predictor": name, "accuracy": metrics.accuracy}
+    row["f1_weighted"] = metrics.f1_weighted
+    row.update({f"F1 {c}": f for c, f in zip(class_names, metrics.f1_per_class, strict=True)})
     return row
 
 
@@ -217,10 +226,11 @@ def recorded_vs_recomputed(
         entry = recorded.get(name, {})
         now = split.metrics(name)
         row: dict[str, Any] = {"checkpoint": name}
-        for label, key in (("accuracy", "accuracy"), ("weighted F1", "f1_weighted")):
+        pairs = (("accuracy", "accuracy", now.accuracy), ("weighted F1", "f1_weighted", now.f1_weighted))
+        for label, key, value in pairs:
             then = entry.get(key)
             row[f"{label} recorded"] = then
-            row[f"{label} recomputed"] = now[key]
-            row[f"{label} difference"] = None if then is None else now[key] - float(then)
+            row[f"{label} recomputed"] = value
+            row[f"{label} difference"] = None if then is None else value - float(then)
         rows.append(row)
     return pd.DataFrame(rows)

@@ -3,7 +3,7 @@ the same videos (metrics, flipped videos, McNemar's exact test)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.metrics import McNemarResult, mcnemar_exact
-from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA
+from core.evaluation.runs import EvaluationRun
+from core.model.inference import ENSEMBLE, ENSEMBLE_TTA
 
 RIGHT_TO_WRONG = "right → wrong"
 WRONG_TO_RIGHT = "wrong → right"
@@ -29,71 +30,70 @@ RUN_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _headline(run: Mapping[str, Any], predictor: str, key: str) -> float | None:
-    metrics = run["predictors"].get(predictor)
-    return None if metrics is None else float(metrics[key])
+def _headline(run: EvaluationRun, predictor: str) -> tuple[float | None, float | None]:
+    scores = run.scores.get(predictor)
+    return (None, None) if scores is None else (scores.accuracy, scores.f1_weighted)
 
 
-def run_row(path: Path, run: Mapping[str, Any]) -> dict[str, Any]:
+def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
     """What one run is (when, on what, with what) and its headline numbers (percent)."""
     values = (
         path.name,
-        run.get("created_utc", ""),
-        Path(run.get("features_file", "")).name,
-        len(run.get("video_names", [])),
-        _headline(run, ENSEMBLE, "accuracy"),
-        _headline(run, ENSEMBLE, "f1_weighted"),
-        _headline(run, ENSEMBLE_TTA, "accuracy"),
-        _headline(run, ENSEMBLE_TTA, "f1_weighted"),
-        len(run.get("members", [])),
-        ", ".join(m for m in run.get("tta_modes", []) if m != "original") or "off",
-        run.get("device", ""),
-        run.get("elapsed_s"),
+        run.created_utc,
+        Path(run.features_file).name,
+        run.num_videos,
+        *_headline(run, ENSEMBLE),
+        *_headline(run, ENSEMBLE_TTA),
+        len(run.members),
+        ", ".join(m for m in run.tta_modes if m != "original") or "off",
+        run.device,
+        run.elapsed_s,
     )
     return dict(zip(RUN_COLUMNS, values, strict=True))
 
 
-def runs_table(runs: Sequence[tuple[Path, Mapping[str, Any]]]) -> pd.DataFrame:
+def runs_table(runs: Sequence[tuple[Path, EvaluationRun]]) -> pd.DataFrame:
     """One row per run, in the order given (`list_runs` gives newest first)."""
     return pd.DataFrame([run_row(path, run) for path, run in runs], columns=RUN_COLUMNS)
 
 
-def check_same_videos(a: Mapping[str, Any], b: Mapping[str, Any]) -> None:
-    if list(a["video_names"]) != list(b["video_names"]):
+def check_same_videos(a: EvaluationRun, b: EvaluationRun) -> None:
+    if a.video_names != b.video_names:
         raise RunMismatchError(
-            f"the runs are on different videos ({Path(a['features_file']).name}: {len(a['video_names'])}, "
-            f"{Path(b['features_file']).name}: {len(b['video_names'])}); "
-            "choose two runs on the same features file"
+            f"the runs are on different videos ({Path(a.features_file).name}: {a.num_videos}, "
+            f"{Path(b.features_file).name}: {b.num_videos}); choose two runs on the same features file"
         )
-    if list(a["labels"]) != list(b["labels"]):
+    if not np.array_equal(a.labels, b.labels):
         raise RunMismatchError(
             "the runs list the same videos with different true classes; "
             "re-extract the features file or choose two runs on the same file"
         )
 
 
-def common_predictors(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    return [name for name in a["predictors"] if name in b["predictors"]]
+def common_predictors(a: EvaluationRun, b: EvaluationRun) -> list[str]:
+    return [name for name in a.predictor_names if name in b.scores]
 
 
-def metric_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> pd.DataFrame:
+def metric_differences(a: EvaluationRun, b: EvaluationRun) -> pd.DataFrame:
     """Per predictor present in both runs: accuracy and weighted F1 of each, and B minus A."""
     rows = []
     for name in common_predictors(a, b):
         row: dict[str, Any] = {"predictor": name}
-        for key, label in (("accuracy", "accuracy"), ("f1_weighted", "F1")):
-            first, second = float(a["predictors"][name][key]), float(b["predictors"][name][key])
-            row.update({f"{label} A": first, f"{label} B": second, f"{label} B−A": second - first})
+        first, second = a.scores[name], b.scores[name]
+        for label, value_a, value_b in (
+            ("accuracy", first.accuracy, second.accuracy),
+            ("F1", first.f1_weighted, second.f1_weighted),
+        ):
+            row.update({f"{label} A": value_a, f"{label} B": value_b, f"{label} B−A": value_b - value_a})
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def predicted_classes(run: Mapping[str, Any], predictor: str) -> np.ndarray:
-    if predictor not in run["predictors"]:
-        raise RunMismatchError(
-            f"predictor {predictor!r} is not in the run; choose one of {list(run['predictors'])}"
-        )
-    return np.asarray(run["predictors"][predictor]["probabilities"]).argmax(axis=1)
+def predicted_classes(run: EvaluationRun, predictor: str) -> np.ndarray:
+    predictors = run.predictor_probabilities()
+    if predictor not in predictors:
+        raise RunMismatchError(f"predictor {predictor!r} is not in the run; choose one of {list(predictors)}")
+    return predictors[predictor].argmax(axis=1)
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,12 @@ def flipped_videos(
     )
 
 
-def compare_runs(a: Mapping[str, Any], b: Mapping[str, Any], predictor: str) -> RunComparison:
+def compare_runs(a: EvaluationRun, b: EvaluationRun, predictor: str) -> RunComparison:
     """Run B against run A for one predictor; the runs must cover the same videos and labels."""
     check_same_videos(a, b)
-    labels = np.asarray(a["labels"], dtype=np.int64)
+    labels = a.labels
     predicted_a, predicted_b = predicted_classes(a, predictor), predicted_classes(b, predictor)
-    flipped = flipped_videos(a["video_names"], a["class_names"], labels, predicted_a, predicted_b)
+    flipped = flipped_videos(a.video_names, a.class_names, labels, predicted_a, predicted_b)
     return RunComparison(
         predictor=predictor,
         differences=metric_differences(a, b),

@@ -1,11 +1,18 @@
-"""Evaluation runs: load an ensemble, predict a split, score every predictor, store the run."""
+"""Evaluation runs: load an ensemble, predict a split, score every predictor, store the run.
+
+A run is stored as a JSON file (what was run, and every predictor's scores) and a sidecar
+`<run>.npz` holding the [members, modes, videos, classes] probabilities once; every predictor's
+probabilities are derived from that array. Runs of format /1 kept the probabilities in the JSON,
+per predictor and per member and mode; they still load.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,45 +20,60 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.atomic import atomic_write_text
+from core.atomic import atomic_path, atomic_write_text
 from core.device import default_device
-from core.evaluation.metrics import bootstrap_ci, compute_metrics
-from core.features.store import FeatureSet, load_feature_set
-from core.model.checkpoints import (
-    CheckpointError,
-    LoadedCheckpoint,
-    check_feature_dim,
-    find_ensemble_checkpoints,
-    load_checkpoint,
-    missing_ensemble_members,
-)
+from core.evaluation.metrics import Scores, bootstrapped_metrics
+from core.features.store import load_feature_set
+from core.model.checkpoints import find_ensemble_checkpoints, missing_ensemble_members
+from core.model.ensemble import class_name_warnings, compatibility_problems, load_ensemble
 from core.model.inference import DEFAULT_BATCH_SIZE, predict_split, predictor_probabilities
 from core.model.tta import TTA_MODES, validate_modes
 
-RUN_FORMAT = "video-classifier-evaluation/1"
+RUN_FORMAT = "video-classifier-evaluation/2"
+JSON_ONLY_RUN_FORMAT = "video-classifier-evaluation/1"
+SIDECAR_SUFFIX = ".npz"
 ProgressCallback = Callable[[int, int], None]
 
 
 class EvaluationError(ValueError):
-    """An evaluation that cannot start, with a one-line reason."""
+    """An evaluation that cannot start, or a run file that cannot be read, with a one-line reason."""
 
 
 class EvaluationCancelled(Exception):
     """Raised from a progress callback to stop a run; nothing is written."""
 
 
-@dataclass
-class Ensemble:
-    members: list[LoadedCheckpoint]
-    warnings: list[str] = field(default_factory=list)
+@dataclass(frozen=True, eq=False)
+class EvaluationRun:
+    """One evaluation: what was run on what, every predictor's scores, and the probabilities
+    [members, modes, videos, classes] they come from."""
+
+    created_utc: str
+    features_file: str
+    checkpoints: list[str]
+    members: list[str]
+    tta_modes: list[str]
+    device: str
+    batch_size: int
+    class_names: list[str]
+    video_names: list[str]
+    labels: np.ndarray
+    warnings: list[str]
+    scores: dict[str, Scores]
+    probabilities: np.ndarray
+    elapsed_s: float
 
     @property
-    def names(self) -> list[str]:
-        return [member.name for member in self.members]
+    def num_videos(self) -> int:
+        return len(self.video_names)
 
     @property
-    def models(self) -> list[torch.nn.Module]:
-        return [member.model for member in self.members]
+    def predictor_names(self) -> list[str]:
+        return list(self.scores)
+
+    def predictor_probabilities(self) -> dict[str, np.ndarray]:
+        """[videos, classes] per predictor, derived from the member/mode array."""
+        return predictor_probabilities(self.probabilities, self.members, self.tta_modes)
 
 
 def resolve_checkpoint_paths(
@@ -74,39 +96,6 @@ def resolve_checkpoint_paths(
     return found, warnings
 
 
-def load_ensemble(paths: Sequence[Path], device: torch.device | str | None = None) -> Ensemble:
-    members = [load_checkpoint(path, device) for path in paths]
-    classes = {len(m.class_names) for m in members} | {m.config.num_classes for m in members}
-    if len(classes) != 1:
-        raise EvaluationError(
-            "ensemble members disagree on the number of classes: "
-            + ", ".join(f"{m.name}={m.config.num_classes}" for m in members)
-        )
-    return Ensemble(members)
-
-
-def check_compatibility(ensemble: Ensemble, feature_set: FeatureSet) -> list[str]:
-    """Raise on a feature-dim or recipe mismatch; return softer warnings."""
-    path = feature_set.path or "features"
-    warnings = []
-    for member in ensemble.members:
-        check_feature_dim(member, feature_set.feature_dim, path)
-        if member.config.num_classes != len(feature_set.class_names):
-            raise CheckpointError(
-                member.path,
-                f"predicts {member.config.num_classes} classes but {path} has {len(feature_set.class_names)}",
-            )
-        if member.recipe and feature_set.recipe:
-            differences = member.recipe.differences(feature_set.recipe)
-            if differences:
-                raise CheckpointError(
-                    member.path, f"trained on another feature recipe than {path}: {'; '.join(differences)}"
-                )
-        if member.class_names != feature_set.class_names:
-            warnings.append(f"{member.name}: class names differ from {path}; using the features file's")
-    return warnings
-
-
 def computed_modes(tta_modes: Sequence[str]) -> tuple[str, ...]:
     """The unaugmented pass is always computed: single members and the plain ensemble use it."""
     chosen = validate_modes(tuple(tta_modes)) if tta_modes else ()
@@ -114,18 +103,12 @@ def computed_modes(tta_modes: Sequence[str]) -> tuple[str, ...]:
 
 
 def score_predictors(
-    labels: np.ndarray, predictors: dict[str, np.ndarray], num_classes: int
-) -> dict[str, dict[str, Any]]:
-    scored = {}
-    for name, probabilities in predictors.items():
-        predicted = probabilities.argmax(axis=1)
-        metrics = compute_metrics(labels, predicted, num_classes)
-        intervals = bootstrap_ci(labels, predicted, num_classes)
-        metrics["accuracy_ci"] = [intervals["accuracy"].low, intervals["accuracy"].high]
-        metrics["f1_weighted_ci"] = [intervals["f1_weighted"].low, intervals["f1_weighted"].high]
-        metrics["probabilities"] = probabilities.round(6).tolist()
-        scored[name] = metrics
-    return scored
+    labels: np.ndarray, predictors: Mapping[str, np.ndarray], num_classes: int
+) -> dict[str, Scores]:
+    return {
+        name: bootstrapped_metrics(labels, probabilities.argmax(axis=1), num_classes)
+        for name, probabilities in predictors.items()
+    }
 
 
 def run_evaluation(
@@ -137,33 +120,34 @@ def run_evaluation(
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
     warnings: Sequence[str] = (),
-) -> dict[str, Any]:
-    """The evaluate CLI's JSON: per-predictor metrics and per-video probabilities."""
+) -> EvaluationRun:
+    """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split."""
     started = time.perf_counter()
     device = torch.device(device) if device is not None else default_device()
-    ensemble = load_ensemble(checkpoint_paths, device)
+    ensemble = load_ensemble(checkpoint_paths, device, strict=True)
     feature_set = load_feature_set(features_path)
-    notes = [*warnings, *check_compatibility(ensemble, feature_set)]
+    problems = compatibility_problems(ensemble.members, feature_set)
+    if problems:
+        raise EvaluationError("; ".join(problems))
     modes = computed_modes(tta_modes)
     probabilities = predict_split(ensemble.models, feature_set, modes, batch_size, device, progress)
     predictors = predictor_probabilities(probabilities, ensemble.names, modes)
-    return {
-        "format": RUN_FORMAT,
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
-        "features_file": str(Path(features_path).resolve()),
-        "checkpoints": [str(Path(p).resolve()) for p in checkpoint_paths],
-        "members": ensemble.names,
-        "tta_modes": list(modes),
-        "device": str(device),
-        "batch_size": batch_size,
-        "class_names": list(feature_set.class_names),
-        "video_names": list(feature_set.video_names),
-        "labels": feature_set.labels.tolist(),
-        "warnings": notes,
-        "predictors": score_predictors(feature_set.labels, predictors, len(feature_set.class_names)),
-        "member_mode_probabilities": probabilities.round(6).tolist(),
-        "elapsed_s": round(time.perf_counter() - started, 3),
-    }
+    return EvaluationRun(
+        created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
+        features_file=str(Path(features_path).resolve()),
+        checkpoints=[str(Path(p).resolve()) for p in checkpoint_paths],
+        members=ensemble.names,
+        tta_modes=list(modes),
+        device=str(device),
+        batch_size=batch_size,
+        class_names=list(feature_set.class_names),
+        video_names=list(feature_set.video_names),
+        labels=feature_set.labels.astype(np.int64),
+        warnings=[*warnings, *class_name_warnings(ensemble.members, feature_set)],
+        scores=score_predictors(feature_set.labels, predictors, len(feature_set.class_names)),
+        probabilities=probabilities.astype(np.float32),
+        elapsed_s=round(time.perf_counter() - started, 3),
+    )
 
 
 def default_run_path(runs_dir: str | Path, label: str) -> Path:
@@ -172,27 +156,91 @@ def default_run_path(runs_dir: str | Path, label: str) -> Path:
     return Path(runs_dir) / f"{stamp}-{safe}.json"
 
 
-def save_run(run: dict[str, Any], path: str | Path) -> Path:
-    """Write atomically: readers see either no file or the complete run."""
+def sidecar_path(path: str | Path) -> Path:
+    """Where a run JSON keeps its probabilities: `<run>.npz` beside it."""
+    return Path(path).with_suffix(SIDECAR_SUFFIX)
+
+
+def _run_document(run: EvaluationRun, sidecar_name: str) -> dict[str, Any]:
+    return {
+        "format": RUN_FORMAT,
+        "probabilities_file": sidecar_name,
+        "created_utc": run.created_utc,
+        "features_file": run.features_file,
+        "checkpoints": run.checkpoints,
+        "members": run.members,
+        "tta_modes": run.tta_modes,
+        "device": run.device,
+        "batch_size": run.batch_size,
+        "class_names": run.class_names,
+        "video_names": run.video_names,
+        "labels": run.labels.tolist(),
+        "warnings": run.warnings,
+        "predictors": {name: scores.to_dict() for name, scores in run.scores.items()},
+        "elapsed_s": run.elapsed_s,
+    }
+
+
+def save_run(run: EvaluationRun, path: str | Path) -> Path:
+    """Write the sidecar, then the JSON, each atomically: a reader that sees the JSON finds its
+    probabilities complete."""
     path = Path(path)
-    atomic_write_text(path, json.dumps(run))
+    sidecar = sidecar_path(path)
+    with atomic_path(sidecar) as tmp, tmp.open("wb") as handle:
+        np.savez(handle, probabilities=run.probabilities.astype(np.float32))
+    atomic_write_text(path, json.dumps(_run_document(run, sidecar.name)))
     return path
 
 
-def load_run(path: str | Path) -> dict[str, Any]:
+def _stored_probabilities(path: Path, document: Mapping[str, Any]) -> np.ndarray:
+    if document["format"] == JSON_ONLY_RUN_FORMAT:
+        return np.asarray(document["member_mode_probabilities"], dtype=np.float32)
+    with np.load(path.parent / str(document["probabilities_file"]), allow_pickle=False) as sidecar:
+        return sidecar["probabilities"].astype(np.float32)
+
+
+def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun:
+    run = EvaluationRun(
+        created_utc=str(document.get("created_utc", "")),
+        features_file=str(document["features_file"]),
+        checkpoints=list(document.get("checkpoints", [])),
+        members=list(document["members"]),
+        tta_modes=list(document["tta_modes"]),
+        device=str(document.get("device", "")),
+        batch_size=int(document.get("batch_size", 0)),
+        class_names=list(document["class_names"]),
+        video_names=list(document["video_names"]),
+        labels=np.asarray(document["labels"], dtype=np.int64),
+        warnings=list(document.get("warnings", [])),
+        scores={name: Scores.from_dict(scores) for name, scores in document["predictors"].items()},
+        probabilities=_stored_probabilities(path, document),
+        elapsed_s=float(document.get("elapsed_s") or 0.0),
+    )
+    expected = (len(run.members), len(run.tta_modes), run.num_videos, len(run.class_names))
+    if run.probabilities.shape != expected:
+        raise ValueError(f"probabilities are shaped {run.probabilities.shape}, expected {expected}")
+    return run
+
+
+def load_run(path: str | Path) -> EvaluationRun:
+    """A run of either format; anything unreadable raises `EvaluationError` naming the file."""
     path = Path(path)
     try:
-        run = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EvaluationError(f"{path}: not a readable evaluation run ({exc})") from None
-    if not isinstance(run, dict) or run.get("format") != RUN_FORMAT or "predictors" not in run:
+    known = (RUN_FORMAT, JSON_ONLY_RUN_FORMAT)
+    if not isinstance(document, dict) or document.get("format") not in known or "predictors" not in document:
         raise EvaluationError(f"{path}: not an evaluation run written by `python -m core evaluate`")
-    return run
+    try:
+        return _run_from_document(path, document)
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        raise EvaluationError(f"{path}: incomplete evaluation run ({type(exc).__name__}: {exc})") from None
 
 
 @dataclass(frozen=True)
 class RunListing:
-    runs: list[tuple[Path, dict[str, Any]]]
+    runs: list[tuple[Path, EvaluationRun]]
     unreadable: list[str]
 
 
@@ -205,5 +253,5 @@ def list_runs(runs_dir: str | Path) -> RunListing:
             runs.append((path, load_run(path)))
         except EvaluationError as exc:
             unreadable.append(str(exc))
-    runs.sort(key=lambda item: str(item[1].get("created_utc", "")), reverse=True)
+    runs.sort(key=lambda item: item[1].created_utc, reverse=True)
     return RunListing(runs, unreadable)

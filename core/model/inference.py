@@ -24,8 +24,9 @@ ProgressCallback = Callable[[int, int], None]
 DEFAULT_BATCH_SIZE = 48
 # Below this many sequences an LSTM batch costs more per sequence than packing it with others.
 MIN_UNPADDED_BATCH = 8
-
-
+ENSEMBLE = "ensemble"
+ENSEMBLE_TTA = "ensemble_tta"
+TTA_PREFIX = "TTA "
 
 def _model_device(models: Sequence[nn.Module]) -> torch.device:
     return next(models[0].parameters()).device
@@ -207,14 +208,33 @@ def combine_probabilities(
     return per_mode.mean(axis=0)
 
 
+def tta_predictor_name(mode: str) -> str:
+    return f"{TTA_PREFIX}{mode}"
+
+
 def predictor_probabilities(
-    probabilities: np.ndarray, member_names: Sequence[str], modes: Sequence[str]
+    probabilities: np.ndarray,
+    member_names: Sequence[str],
+    modes: Sequence[str],
+    *,
+    members: Sequence[str] | None = None,
+    tta: bool = True,
+    per_mode: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Each member alone (unaugmented), the ensemble, and the ensemble with TTA when more than
-    the original mode was computed."""
+    """Every predictor of stored probabilities [members, modes, ..., classes], by name: each
+    chosen member alone (unaugmented), their ensemble, and, with `tta` and more than the original
+    mode computed, the ensemble per mode (`per_mode`) and the ensemble over all modes."""
+    chosen = list(member_names) if members is None else list(members)
+    if not chosen:
+        raise ValueError("choose at least one ensemble member")
+    indices = [list(member_names).index(name) for name in chosen]
     original = list(modes).index("original")
-    predictors = {name: probabilities[m, original] for m, name in enumerate(member_names)}
-    predictors["ensemble"] = combine_probabilities(probabilities, mode_indices=[original])
-    if len(modes) > 1:
-        predictors["ensemble_tta"] = combine_probabilities(probabilities, mode_indices=range(len(modes)))
+    predictors = {name: probabilities[m, original] for name, m in zip(chosen, indices, strict=True)}
+    predictors[ENSEMBLE] = combine_probabilities(probabilities, indices, mode_indices=[original])
+    if tta and len(modes) > 1:
+        if per_mode:
+            for a, mode in enumerate(modes):
+                name = tta_predictor_name(mode)
+                predictors[name] = combine_probabilities(probabilities, indices, None, [a])
+        predictors[ENSEMBLE_TTA] = combine_probabilities(probabilities, indices, None, range(len(modes)))
     return predictors

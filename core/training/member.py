@@ -27,7 +27,7 @@ from torch.utils.data import DataLoader
 
 from core.atomic import atomic_write_text
 from core.device import default_device
-from core.evaluation.metrics import compute_metrics
+from core.evaluation.metrics import Scores, compute_metrics
 from core.features.store import FeatureSet, load_feature_set
 from core.model.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from core.model.network import TemporalClassifier, TemporalModelConfig
@@ -117,7 +117,7 @@ class MemberResult:
     model: TemporalClassifier
     best_epoch: int
     best_val_acc: float
-    best_metrics: dict[str, Any]
+    best_metrics: Scores
     optimizer_state: dict[str, Any]
     history: dict[str, list]
     epochs_trained: int
@@ -252,9 +252,9 @@ def train_member(
         train_metrics = compute_metrics(y_train, p_train, num_classes)
         val_metrics = compute_metrics(y_val, p_val, num_classes)
         record = EpochRecord(
-            model=member, epoch=epoch, train_loss=train_loss, train_acc=train_metrics["accuracy"],
-            train_f1=train_metrics["f1_weighted"], val_loss=val_loss, val_acc=val_metrics["accuracy"],
-            val_f1=val_metrics["f1_weighted"], lr=lr, class_f1=tuple(val_metrics["f1_per_class"]),
+            model=member, epoch=epoch, train_loss=train_loss, train_acc=train_metrics.accuracy,
+            train_f1=train_metrics.f1_weighted, val_loss=val_loss, val_acc=val_metrics.accuracy,
+            val_f1=val_metrics.f1_weighted, lr=lr, class_f1=val_metrics.f1_per_class,
             time_s=time.perf_counter() - started,
         )  # fmt: skip
         _append_history(history, record)
@@ -374,12 +374,12 @@ class TrainingArtifacts:
             "epoch": result.best_epoch,
             "epochs_trained": result.epochs_trained,
             "stopped_early": result.stopped_early,
-            "val_accuracy": metrics["accuracy"],
-            "val_f1_weighted": metrics["f1_weighted"],
-            "val_f1_per_class": dict(zip(class_names, metrics["f1_per_class"], strict=True)),
-            "val_precision_per_class": dict(zip(class_names, metrics["precision_per_class"], strict=True)),
-            "val_recall_per_class": dict(zip(class_names, metrics["recall_per_class"], strict=True)),
-            "val_confusion_matrix": metrics["confusion_matrix"],
+            "val_accuracy": metrics.accuracy,
+            "val_f1_weighted": metrics.f1_weighted,
+            "val_f1_per_class": dict(zip(class_names, metrics.f1_per_class, strict=True)),
+            "val_precision_per_class": dict(zip(class_names, metrics.precision_per_class, strict=True)),
+            "val_recall_per_class": dict(zip(class_names, metrics.recall_per_class, strict=True)),
+            "val_confusion_matrix": [list(row) for row in metrics.confusion_matrix],
             "model_config": self.header["model_config"],
             "training_config": self.header["training_config"],
         }
@@ -478,7 +478,7 @@ def train_ensemble(
             result.model,
             epoch=result.best_epoch,
             best_val_acc=result.best_val_acc,
-            metrics=result.best_metrics,
+            metrics=result.best_metrics.to_dict(),
             history=result.history,
             optimizer_state=result.optimizer_state,
             class_names=train.class_names,

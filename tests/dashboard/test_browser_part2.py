@@ -65,7 +65,7 @@ def busiest_error_cell(root: Path) -> tuple[int, int, list[str]]:
     """The off-diagonal confusion cell of Ensemble + TTA with the most videos, from core."""
     checkpoints = sorted((root / "models_enhanced").glob("best_ensemble_model_*.pt"))
     split = SplitPredictions.from_run(run_evaluation(checkpoints, demo_test_split(root), device="cpu"))
-    matrix = np.asarray(split.metrics("ensemble_tta")["confusion_matrix"])
+    matrix = np.asarray(split.metrics("ensemble_tta").confusion_matrix)
     np.fill_diagonal(matrix, -1)
     true_index, predicted_index = np.unravel_index(matrix.argmax(), matrix.shape)
     return int(true_index), int(predicted_index), split.class_names

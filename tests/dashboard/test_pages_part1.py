@@ -15,7 +15,6 @@ from streamlit.testing.v1 import AppTest
 
 from core.evaluation.clip_verdict import (
     attention_by_frame,
-    clip_predictors,
     clip_table,
     clip_verdict,
     strip_positions,
@@ -33,7 +32,7 @@ from core.evaluation.recorded import read_configuration_analysis, recorded_metri
 from core.features.extraction import featurize_clip, featurize_clip_with_frames
 from core.features.store import load_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint, save_checkpoint
-from core.model.inference import predict_sequence, predict_split
+from core.model.inference import predict_sequence, predict_split, predictor_probabilities
 from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from core.video.lookup import find_video_file
@@ -155,11 +154,11 @@ def test_clip_predictors_and_verdict() -> None:
     probabilities[1, 0, 1] = 1.0  # member b: Flat_Content unaugmented, Gaming otherwise
     probabilities[1, 1:, 2] = 1.0
     names = ["a", "b"]
-    with_tta = clip_predictors(probabilities, names, TTA_MODES, ["a", "b"], use_tta=True)
+    with_tta = predictor_probabilities(probabilities, names, TTA_MODES, per_mode=True)
     assert list(with_tta) == ["a", "b", ENSEMBLE, *[f"TTA {m}" for m in TTA_MODES], ENSEMBLE_TTA]
     np.testing.assert_allclose(with_tta[ENSEMBLE], [0.5, 0.5, 0, 0])
     np.testing.assert_allclose(with_tta[ENSEMBLE_TTA], [0.5, 0.125, 0.375, 0])
-    only_b = clip_predictors(probabilities, names, TTA_MODES, ["b"], use_tta=False)
+    only_b = predictor_probabilities(probabilities, names, TTA_MODES, members=["b"], tta=False, per_mode=True)
     assert list(only_b) == ["b", ENSEMBLE]
     table = clip_table(with_tta, CLASSES, true_label=2)
     assert table.loc[table["predictor"] == "b", "Flat_Content"].item() == 100.0
@@ -211,10 +210,10 @@ def test_composer_math(split: SplitPredictions) -> None:
     assert composition_metrics(split, members, weights, modes) == expected
     table = composition_table(split, members, weights, modes)
     assert table["predictor"].tolist() == ["composed", ENSEMBLE, ENSEMBLE_TTA]
-    assert table.loc[1, "accuracy"] == split.metrics(ENSEMBLE)["accuracy"]
+    assert table.loc[1, "accuracy"] == split.metrics(ENSEMBLE).accuracy
     contributions = member_contributions(split, members, weights, modes)
     without_first = composition_metrics(split, members[1:], weights[1:], modes)
-    assert contributions.loc[0, "accuracy added"] == expected["accuracy"] - without_first["accuracy"]
+    assert contributions.loc[0, "accuracy added"] == expected.accuracy - without_first.accuracy
     kappa = agreement_matrix(split, "kappa")
     assert list(kappa.index) == split.member_names and np.allclose(np.diag(kappa), 1.0)
 
@@ -363,9 +362,9 @@ def test_compare_composer_matches_core(project: Path, split: SplitPredictions, m
     at.run()
     members = split.member_names[1:]
     expected = composition_metrics(split, members, [2.0, 1.0, 1.0], ["original", "reverse"])
-    assert metric_value(at, "Accuracy") == f"{expected['accuracy']:.1f}%"
-    assert metric_value(at, "Weighted F1") == f"{expected['f1_weighted']:.1f}%"
-    for name, f1 in zip(CLASSES, expected["f1_per_class"], strict=True):
+    assert metric_value(at, "Accuracy") == f"{expected.accuracy:.1f}%"
+    assert metric_value(at, "Weighted F1") == f"{expected.f1_weighted:.1f}%"
+    for name, f1 in zip(CLASSES, expected.f1_per_class, strict=True):
         assert metric_value(at, f"F1 {name}") == f"{f1:.1f}%"
     contributions = table_with(at, "accuracy added")
     assert contributions["member"].tolist() == ["Model 2", "Model 3", "Model 4"]

@@ -3,8 +3,8 @@ with small generated projects and with none (the demo bundle)."""
 
 from __future__ import annotations
 
-import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +91,7 @@ def test_metrics_page_matches_core(project: Path) -> None:
 def test_confusion_cell_lists_exactly_cores_videos(project: Path) -> None:
     app = open_page(METRICS)
     split = reference_split(project)
-    matrix = np.asarray(split.metrics("ensemble")["confusion_matrix"])
+    matrix = np.asarray(split.metrics("ensemble").confusion_matrix)
     np.fill_diagonal(matrix, -1)
     true_index, predicted_index = np.unravel_index(matrix.argmax(), matrix.shape)
     assert matrix[true_index, predicted_index] > 0
@@ -186,9 +186,8 @@ def test_sidebar_run_completes_and_is_listed_with_evaluates_metrics(project: Pat
     listing = frame(app, "runs")
     assert listing["run"].tolist() == [run_file.name]
     expected = run_evaluation(members(project)[:3], features_of(project), tta_modes=TTA_MODES, device="cpu")
-    predictors = expected["predictors"]
-    assert listing.loc[0, "ensemble accuracy"] == pytest.approx(predictors["ensemble"]["accuracy"])
-    assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(predictors["ensemble_tta"]["f1_weighted"])
+    assert listing.loc[0, "ensemble accuracy"] == pytest.approx(expected.scores["ensemble"].accuracy)
+    assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(expected.scores["ensemble_tta"].f1_weighted)
     assert listing.loc[0, "members"] == 3
     per_class = frame(app, "per_class")
     expected_split = SplitPredictions.from_run(expected)
@@ -199,7 +198,8 @@ def test_runs_page_compares_two_runs(project: Path) -> None:
     runs = project / "runs"
     first = run_evaluation(members(project)[:1], features_of(project), tta_modes=(), device="cpu")
     second = run_evaluation(members(project), features_of(project), device="cpu")
-    first["created_utc"], second["created_utc"] = "2025-01-01T00:00:00+00:00", "2025-01-02T00:00:00+00:00"
+    first = replace(first, created_utc="2025-01-01T00:00:00+00:00")
+    second = replace(second, created_utc="2025-01-02T00:00:00+00:00")
     save_run(first, runs / "20250101-000000-single.json")
     save_run(second, runs / "20250102-000000-ensemble.json")
     app = open_page(RUNS)
@@ -230,8 +230,7 @@ def test_runs_on_different_videos_are_refused(project: Path) -> None:
 def test_partial_and_foreign_files_do_not_break_the_listing(project: Path) -> None:
     runs = project / "runs"
     good = run_evaluation(members(project), features_of(project), tta_modes=())
-    save_run(good, runs / "good.json")
-    text = json.dumps(good)
+    text = save_run(good, runs / "good.json").read_text()
     (runs / "truncated.json").write_text(text[: len(text) // 2])
     (runs / ".good.abc.tmp").write_text(text[:100])
     app = open_page(RUNS)

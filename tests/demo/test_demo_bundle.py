@@ -59,9 +59,9 @@ def test_ci_build_writes_everything_the_app_needs(built):
     assert best_epochs(history)["best_epoch"].tolist() == [c.epoch for c in checkpoints]
     run = load_run(report.run_path)
     assert report.run_path.parent == paths.runs_dir
-    assert run["tta_modes"] == ["original", "reverse", "speed_up", "speed_down"]
-    assert set(run["predictors"]) >= {"ensemble", "ensemble_tta", "best_ensemble_model_1"}
-    assert report.test_metrics["ensemble"]["accuracy"] == run["predictors"]["ensemble"]["accuracy"]
+    assert run.tta_modes == ["original", "reverse", "speed_up", "speed_down"]
+    assert set(run.scores) >= {"ensemble", "ensemble_tta", "best_ensemble_model_1"}
+    assert report.test_metrics["ensemble"]["accuracy"] == run.scores["ensemble"].accuracy
     manifest = json.loads((paths.demo_videos_dir / "manifest.json").read_text())
     assert manifest["split_seeds"] == {"train": 30, "val": 31, "test": 32}
     fractions = [f for _, f in updates]

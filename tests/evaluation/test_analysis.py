@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -8,8 +9,14 @@ from core.evaluation.metrics import compute_metrics
 from core.evaluation.predictions import SplitPredictions, recorded_vs_recomputed, subcategory_of
 from core.evaluation.recorded import read_configuration_analysis, recorded_metrics
 from core.features.inventory import inspect_feature_file
-from core.model.checkpoints import load_checkpoint
-from core.model.ensemble import compatibility_problems, has_any_artifacts, load_members_tolerant
+from core.model.checkpoints import CheckpointError, load_checkpoint
+from core.model.ensemble import (
+    class_name_warnings,
+    compatibility_problems,
+    has_any_artifacts,
+    load_ensemble,
+    member_problems,
+)
 from core.model.prediction_cache import (
     file_fingerprint,
     load_cached_probabilities,
@@ -48,8 +55,8 @@ def test_compose_is_weighted_member_mean_then_mode_mean(split):
 def test_tables_equal_core_metrics(split):
     summary = split.summary_table().set_index("predictor")
     expected = compute_metrics(split.labels, split.predictions("m2"), 4)
-    assert summary.loc["m2", "accuracy"] == pytest.approx(expected["accuracy"])
-    assert summary.loc["m2", "F1 G"] == pytest.approx(expected["f1_per_class"][2])
+    assert summary.loc["m2", "accuracy"] == pytest.approx(expected.accuracy)
+    assert summary.loc["m2", "F1 G"] == pytest.approx(expected.f1_per_class[2])
     headline = split.headline_table(n_resamples=200).set_index("predictor")
     assert (headline["accuracy_low"] <= headline["accuracy"]).all()
     assert (headline["accuracy"] <= headline["accuracy_high"]).all()
@@ -96,7 +103,7 @@ def test_recorded_metrics_from_ours_and_flat_layouts(tmp_path):
 
 def test_recorded_vs_recomputed_differences(split):
     table = recorded_vs_recomputed({"m1": {"accuracy": 50.0}}, split).set_index("checkpoint")
-    assert table.loc["m1", "accuracy difference"] == pytest.approx(split.metrics("m1")["accuracy"] - 50.0)
+    assert table.loc["m1", "accuracy difference"] == pytest.approx(split.metrics("m1").accuracy - 50.0)
     assert pd.isna(table.loc["m2", "accuracy recorded"])
 
 
@@ -119,9 +126,32 @@ def test_artifact_discovery_reports_problems_in_plain_words(tmp_path):
     assert has_any_artifacts(paths)
     assert not has_any_artifacts(ProjectPaths.at(tmp_path / "empty"))
     (paths.models_dir / "best_ensemble_model_2.pt").write_text("garbage")
-    loaded = load_members_tolerant(sorted(paths.models_dir.glob("*.pt")), "cpu")
+    checkpoints = sorted(paths.models_dir.glob("*.pt"))
+    loaded = load_ensemble(checkpoints, "cpu")
     assert len(loaded.members) == 3
     assert "best_ensemble_model_2.pt: not a PyTorch checkpoint" in loaded.errors[0]
+    assert member_problems(loaded, paths.models_dir) == loaded.errors
+    with pytest.raises(CheckpointError, match="not a PyTorch checkpoint"):
+        load_ensemble(checkpoints, "cpu", strict=True)
     other = write_features(tmp_path / "other_features_multiscale.h5", num_videos=4, feature_dim=64)
     info = inspect_feature_file(other.path)
-    assert compatibility_problems(loaded.members, info)[0].startswith("best_ensemble_model_1 expects 1280-d")
+    problems = compatibility_problems(loaded.members, info)
+    assert len(problems) == 3
+    assert problems[0].startswith("best_ensemble_model_1 expects 1280-d features; other_features_multi")
+
+
+def test_compatibility_names_class_count_and_recipe_mismatches(tmp_path):
+    checkpoints = write_ensemble(tmp_path / "models", members=2)
+    members = load_ensemble(checkpoints, "cpu").members
+    fitting = write_features(tmp_path / "test_features_multiscale.h5", num_videos=4)
+    assert compatibility_problems(members, fitting) == []
+    assert class_name_warnings(members, fitting) == []
+    fewer = replace(fitting, class_names=["A", "B", "C"], path=tmp_path / "three.h5")
+    assert compatibility_problems(members, fewer) == [
+        f"best_ensemble_model_{n} predicts 4 classes; three.h5 has 3" for n in (1, 2)
+    ]
+    renamed = replace(fitting, class_names=["A", "B", "C", "D"])
+    assert class_name_warnings(members, renamed)[1].startswith("best_ensemble_model_2: class names differ")
+    other_recipe = replace(fitting, recipe=replace(fitting.recipe, image_size=fitting.recipe.image_size + 32))
+    problem = compatibility_problems(members[:1], other_recipe)[0]
+    assert problem.startswith("best_ensemble_model_1 was trained on another feature recipe than test_feat")

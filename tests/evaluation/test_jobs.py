@@ -6,6 +6,7 @@ import textwrap
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from core.evaluation.jobs import EvaluationRequest, JobRegistry, JobState
@@ -36,10 +37,9 @@ def test_finished_job_saves_the_evaluate_run(project: tuple[list[Path], Path, Pa
     assert snapshot.run_path.parent == runs and snapshot.run_path.name.endswith("-test-2models-tta.json")
     saved = load_run(snapshot.run_path)
     expected = run_evaluation(checkpoints, features, tta_modes=("reverse",), batch_size=5, device="cpu")
-    assert saved["tta_modes"] == ["original", "reverse"]
-    for name, metrics in expected["predictors"].items():
-        assert saved["predictors"][name]["accuracy"] == pytest.approx(metrics["accuracy"])
-        assert saved["predictors"][name]["f1_weighted"] == pytest.approx(metrics["f1_weighted"])
+    assert saved.tta_modes == ["original", "reverse"]
+    assert saved.scores == expected.scores
+    np.testing.assert_allclose(saved.probabilities, expected.probabilities, atol=1e-6)
     assert registry.active() == []
 
 
@@ -63,7 +63,7 @@ def test_cancelled_job_writes_nothing(project: tuple[list[Path], Path, Path]) ->
     snapshot = job.wait(30)
     assert snapshot.state is JobState.CANCELLED
     assert 0 < snapshot.done < snapshot.total
-    assert sorted(p.name for p in runs.iterdir()) == ["earlier.json"]
+    assert sorted(p.name for p in runs.iterdir()) == ["earlier.json", "earlier.npz"]
     assert [path for path, _ in list_runs(runs).runs] == [existing]
 
 
@@ -116,4 +116,4 @@ def test_process_killed_mid_run_leaves_the_listing_intact(project: tuple[list[Pa
     listing = list_runs(runs)
     assert [path for path, _ in listing.runs] == [existing]
     assert listing.unreadable == []
-    assert sorted(p.name for p in runs.iterdir()) == ["earlier.json"]
+    assert sorted(p.name for p in runs.iterdir()) == ["earlier.json", "earlier.npz"]

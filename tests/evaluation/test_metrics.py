@@ -3,6 +3,7 @@ import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from core.evaluation.metrics import (
+    Scores,
     _batched_weighted_f1,
     bootstrap_ci,
     collapsed_classes,
@@ -27,15 +28,17 @@ def test_metrics_equal_scikit_learn(random_predictions):
     precision, recall, f1, _ = precision_recall_fscore_support(
         y_true, y_pred, labels=range(4), average=None, zero_division=0
     )
-    assert got["accuracy"] == pytest.approx(100 * accuracy_score(y_true, y_pred))
-    assert got["f1_weighted"] == pytest.approx(
+    assert got.accuracy == pytest.approx(100 * accuracy_score(y_true, y_pred))
+    assert got.f1_weighted == pytest.approx(
         100 * f1_score(y_true, y_pred, average="weighted", zero_division=0)
     )
-    np.testing.assert_allclose(got["f1_per_class"], 100 * f1)
-    np.testing.assert_allclose(got["precision_per_class"], 100 * precision)
-    np.testing.assert_allclose(got["recall_per_class"], 100 * recall)
-    assert got["f1_per_class"][3] == 0.0
-    assert got["confusion_matrix"] == confusion_matrix(y_true, y_pred, labels=range(4)).tolist()
+    np.testing.assert_allclose(got.f1_per_class, 100 * f1)
+    np.testing.assert_allclose(got.precision_per_class, 100 * precision)
+    np.testing.assert_allclose(got.recall_per_class, 100 * recall)
+    assert got.f1_per_class[3] == 0.0
+    expected_matrix = confusion_matrix(y_true, y_pred, labels=range(4)).tolist()
+    assert got.confusion_matrix == tuple(map(tuple, expected_matrix))
+    assert Scores.from_dict(got.to_dict()) == got
 
 
 def test_vectorised_weighted_f1_equals_scikit_learn_per_resample(random_predictions):
@@ -54,7 +57,7 @@ def test_bootstrap_interval_contains_point_estimate_and_is_deterministic(random_
     point = compute_metrics(y_true, y_pred, 4)
     ci = bootstrap_ci(y_true, y_pred, 4, n_resamples=500, seed=3)
     for key in ("accuracy", "f1_weighted"):
-        assert ci[key].low < point[key] < ci[key].high
+        assert ci[key].low < getattr(point, key) < ci[key].high
         assert ci[key].high - ci[key].low < 20
     assert bootstrap_ci(y_true, y_pred, 4, n_resamples=500, seed=3) == ci
 

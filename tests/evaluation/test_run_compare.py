@@ -3,6 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core.evaluation.metrics import compute_metrics
 from core.evaluation.run_compare import (
     RIGHT_TO_WRONG,
     WRONG_TO_RIGHT,
@@ -10,32 +11,36 @@ from core.evaluation.run_compare import (
     compare_runs,
     runs_table,
 )
+from core.evaluation.runs import EvaluationRun
+from core.model.inference import predictor_probabilities
 
 CLASSES = ["Animation", "Flat_Content", "Gaming", "Natural_Content"]
 
 
 def make_run(
     predicted: list[int], labels: list[int], tta: bool = False, names: list[str] | None = None
-) -> dict:
-    probabilities = np.full((len(predicted), 4), 0.1)
-    probabilities[np.arange(len(predicted)), predicted] = 0.7
-    correct = 100.0 * float(np.mean(np.asarray(predicted) == np.asarray(labels)))
-    predictor = {"accuracy": correct, "f1_weighted": correct - 1, "probabilities": probabilities.tolist()}
-    predictors = {"m1": predictor, "ensemble": predictor}
-    if tta:
-        predictors["ensemble_tta"] = {**predictor, "accuracy": correct + 2, "f1_weighted": correct + 1}
-    return {
-        "created_utc": "2025-01-01T00:00:00+00:00",
-        "features_file": "/p/features_enhanced/test_features_multiscale.h5",
-        "members": ["m1"],
-        "tta_modes": ["original", "reverse"] if tta else ["original"],
-        "device": "cpu",
-        "class_names": CLASSES,
-        "video_names": names or [f"v{i}.mp4" for i in range(len(labels))],
-        "labels": labels,
-        "predictors": predictors,
-        "elapsed_s": 1.5,
-    }
+) -> EvaluationRun:
+    """One member whose verdicts are `predicted` (the same on every TTA mode), scored for real."""
+    modes = ["original", "reverse"] if tta else ["original"]
+    probabilities = np.full((1, len(modes), len(predicted), 4), 0.1, dtype=np.float32)
+    probabilities[:, :, np.arange(len(predicted)), predicted] = 0.7
+    predictors = predictor_probabilities(probabilities, ["m1"], modes)
+    return EvaluationRun(
+        created_utc="2025-01-01T00:00:00+00:00",
+        features_file="/p/features_enhanced/test_features_multiscale.h5",
+        checkpoints=["/p/models_enhanced/m1.pt"],
+        members=["m1"],
+        tta_modes=modes,
+        device="cpu",
+        batch_size=8,
+        class_names=CLASSES,
+        video_names=names or [f"v{i}.mp4" for i in range(len(labels))],
+        labels=np.asarray(labels, dtype=np.int64),
+        warnings=[],
+        scores={name: compute_metrics(labels, p.argmax(axis=1), 4) for name, p in predictors.items()},
+        probabilities=probabilities,
+        elapsed_s=1.5,
+    )
 
 
 def test_runs_table_shows_headline_numbers() -> None:
@@ -48,7 +53,8 @@ def test_runs_table_shows_headline_numbers() -> None:
     )
     assert table["run"].tolist() == ["b.json", "a.json"]
     assert table["ensemble accuracy"].tolist() == [75.0, 25.0]
-    assert table.loc[0, "ensemble+TTA accuracy"] == 77.0
+    assert table.loc[0, "ensemble+TTA accuracy"] == 75.0
+    assert table["videos"].tolist() == [4, 4]
     assert np.isnan(table.loc[1, "ensemble+TTA accuracy"])
     assert table["TTA modes"].tolist() == ["reverse", "off"]
     assert table.loc[0, "features"] == "test_features_multiscale.h5"

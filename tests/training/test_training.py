@@ -98,8 +98,8 @@ def test_tiny_training_run_writes_artifacts_that_load_back(feature_dir, tmp_path
     assert summary["training_config"]["focal_gamma"] == 2.0
 
     run = run_evaluation(paths, feature_dir / "test_features_multiscale.h5", tta_modes=(), device="cpu")
-    assert set(run["predictors"]) >= {"best_ensemble_model_1", "best_ensemble_model_2"}
-    assert len(run["labels"]) == 8
+    assert set(run.scores) >= {"best_ensemble_model_1", "best_ensemble_model_2"}
+    assert len(run.labels) == 8
 
 
 def test_train_cli_then_evaluate_cli(feature_dir, tmp_path, capsys):
