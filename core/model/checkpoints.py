@@ -264,14 +264,6 @@ def _class_names(path: Path, content: Mapping[str, Any], num_classes: int) -> li
     return list(names)
 
 
-def check_feature_dim(checkpoint: LoadedCheckpoint, feature_dim: int, features_path: str | Path) -> None:
-    if checkpoint.config.feature_dim != feature_dim:
-        raise CheckpointError(
-            checkpoint.path,
-            f"expects {checkpoint.config.feature_dim}-d features but {features_path} holds {feature_dim}-d; "
-            "evaluate it on features extracted with the backbone it was trained on",
-        )
-
 
 def save_checkpoint(
     path: str | Path,
