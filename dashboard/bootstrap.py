@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import os
-import threading
 
 import streamlit as st
 
 from core.model.ensemble import has_any_artifacts
 from core.paths import ProjectPaths
+from dashboard.cache import demo_build_lock
 
 DEMO_SCALE_ENV = "DASHBOARD_DEMO_SCALE"
-
-
-@st.cache_resource
-def _build_lock() -> threading.Lock:
-    return threading.Lock()
 
 
 def ensure_demo_bundle(paths: ProjectPaths) -> None:
@@ -35,7 +30,7 @@ def ensure_demo_bundle(paths: ProjectPaths) -> None:
     from core.demo.bundle import build_demo_bundle
 
     bar = st.progress(0.0, text="Waiting for another session's build…")
-    with _build_lock():
+    with demo_build_lock():
         if not has_any_artifacts(paths):
             build_demo_bundle(
                 paths.root,

@@ -13,7 +13,8 @@ from core.features.inventory import feature_files
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
-from dashboard.state import DashboardContext, job_registry
+from dashboard.cache import job_registry
+from dashboard.context import DashboardContext
 from dashboard.theme import short_name
 
 SESSION_JOBS_KEY = "evaluation_jobs"

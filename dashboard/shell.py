@@ -1,13 +1,16 @@
-"""The steps every page run starts with: demo bootstrap, context, shared sidebar."""
+"""The steps every page run starts with (demo bootstrap, context, shared sidebar), and the
+context they leave for the page."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from dashboard.bootstrap import ensure_demo_bundle
+from dashboard.context import DashboardContext, build_context, project_paths
 from dashboard.eval_launcher import render_evaluation_sidebar
 from dashboard.sidebar import render_sidebar
-from dashboard.state import CONTEXT_KEY, DashboardContext, build_context, project_paths
+
+CONTEXT_KEY = "dashboard_context"
 
 
 def render_shell() -> DashboardContext:
@@ -17,3 +20,18 @@ def render_shell() -> DashboardContext:
     render_sidebar(context)
     render_evaluation_sidebar(context)
     return context
+
+
+def _page_runs_without_shell() -> bool:
+    # Streamlit treats `pages/` as a v1 pages folder until some session has called
+    # st.navigation; until then a first request to a page URL runs that page file alone.
+    from streamlit.runtime.pages_manager import PagesManager
+
+    return bool(PagesManager.uses_pages_directory)
+
+
+def current_context() -> DashboardContext:
+    """The context the shell built for this script run (building it when the page runs alone)."""
+    if _page_runs_without_shell() or CONTEXT_KEY not in st.session_state:
+        return render_shell()
+    return st.session_state[CONTEXT_KEY]

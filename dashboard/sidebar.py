@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import streamlit as st
+import torch
 
+from core.evaluation.split_choice import readable_features
 from core.features.inventory import FeatureFileInfo
 from core.model.checkpoints import LoadedCheckpoint
-from dashboard.state import ANALYSED_SPLIT_KEY, DashboardContext, device_label, readable_features
+from dashboard.context import ANALYSED_SPLIT_KEY, DashboardContext
 from dashboard.theme import pct
+
+
+def device_label() -> str:
+    if torch.cuda.is_available():
+        return f"GPU ({torch.cuda.get_device_name(0)})"
+    return f"CPU ({torch.get_num_threads()} threads)"
 
 
 def _recipe_text(info: LoadedCheckpoint | FeatureFileInfo) -> str:

@@ -23,6 +23,11 @@ class EpochSnapshot:
     val_f1: float | None
 
 
+def history_models(history: pd.DataFrame) -> list[int]:
+    """The model numbers a history table holds, ascending."""
+    return sorted(int(m) for m in history["model"].unique())
+
+
 def model_epochs(history: pd.DataFrame, model: int) -> list[int]:
     return sorted(history.loc[history["model"] == model, "epoch"].astype(int).tolist())
 

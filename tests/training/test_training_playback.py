@@ -5,7 +5,7 @@ import pytest
 from core.classes import CLASS_NAMES
 from core.model.checkpoints import save_checkpoint
 from core.training.history import load_history_source, load_training_history
-from core.training.snapshots import epoch_snapshot, model_epochs, next_epoch
+from core.training.snapshots import epoch_snapshot, history_models, model_epochs, next_epoch
 from tests.factories import make_model, write_ensemble, write_training_metrics
 
 
@@ -65,3 +65,10 @@ def test_history_source_names_the_bad_cell(tmp_path: Path) -> None:
     assert not source.csv_missing
     assert "column 'val_acc', line 3" in source.csv_problem
     assert source.empty
+
+
+def test_history_models_lists_each_model_once_ascending(tmp_path: Path) -> None:
+    write_training_metrics(tmp_path / "m.csv", members=3, epochs=4)
+    history = load_training_history(tmp_path / "m.csv")
+    assert history_models(history.iloc[::-1]) == [1, 2, 3]
+    assert history_models(history[history["model"] != 2]) == [1, 3]

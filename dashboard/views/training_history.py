@@ -1,4 +1,5 @@
-"""Training history charts and the epoch-by-epoch playback."""
+"""Training history: loss, accuracy, F1 and learning-rate curves per model, best epochs, and an
+epoch-by-epoch playback of per-class validation F1."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from core.training.history import best_epochs
-from core.training.snapshots import TARGET_ACCURACY, epoch_snapshot, model_epochs, next_epoch
+from core.classes import CLASS_NAMES
+from core.model.checkpoints import find_ensemble_checkpoints
+from core.training.history import HistorySource, best_epochs, load_history_source
+from core.training.snapshots import TARGET_ACCURACY, epoch_snapshot, history_models, model_epochs, next_epoch
+from dashboard.context import DashboardContext
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map
 
 EPOCH_KEY = "history_epoch"
@@ -186,3 +190,36 @@ def render_playback(history: pd.DataFrame, models: list[int], class_names: list[
         key="history_play",
     )
     st.fragment(playback, run_every=PLAY_EVERY if playing else None)(history, model, class_names)
+
+
+def render_source(source: HistorySource) -> None:
+    if source.csv_missing:
+        st.info(f"{source.csv_problem}. Showing the {source.origin} instead.")
+    elif source.csv_problem:
+        st.error(f"{source.csv_problem}. Fix or regenerate the file; showing the {source.origin} meanwhile.")
+    else:
+        st.caption(f"From `{source.origin}`")
+
+
+def render_page(context: DashboardContext) -> None:
+    paths = context.paths
+    st.title("Training history")
+    source = load_history_source(paths.training_metrics_csv, find_ensemble_checkpoints(paths.models_dir))
+    render_source(source)
+    if source.empty:
+        st.warning(
+            f"No training history to show: no readable `{paths.training_metrics_csv.name}` in "
+            f"`{paths.models_dir}`, and no checkpoint there stores a `history`."
+        )
+        st.stop()
+    history = source.table
+    class_names = context.split.class_names if context.split else list(CLASS_NAMES)
+    all_models = history_models(history)
+    models = st.multiselect(
+        "Models", all_models, default=all_models, format_func=model_label, key="history_models"
+    )
+    if not models:
+        st.info("Choose at least one model.")
+        st.stop()
+    render_curves(history, models)
+    render_playback(history, models, class_names)

@@ -1,4 +1,5 @@
-"""Evaluation runs: the listing, one stored run through the Metrics views, and two runs compared."""
+"""Evaluation runs stored under runs/ (from the sidebar launcher or `python -m core evaluate`):
+the listing, one stored run through the Metrics views, and two runs compared."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import streamlit as st
 
 from core.evaluation.predictions import SplitPredictions
 from core.evaluation.run_compare import RunMismatchError, common_predictors, compare_runs, runs_table
-from core.evaluation.runs import EvaluationRun
-from dashboard.metric_views import percent_columns, render_metric_views, render_open_in_classify
+from core.evaluation.runs import EvaluationRun, list_runs
+from dashboard.context import DashboardContext
+from dashboard.navigation import render_open_in_classify
 from dashboard.theme import short_name
+from dashboard.views.metrics import percent_columns, render_metric_views
 
 RUN_CHOICE_KEY = "runs_open"
 HEADLINE_COLUMNS = ("ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1")
@@ -83,3 +86,25 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
         return
     st.dataframe(comparison.flipped, hide_index=True, key="runs_flipped")
     render_open_in_classify(comparison.flipped["video"].tolist(), key="runs_flipped")
+
+
+def render_page(context: DashboardContext) -> None:
+    runs_dir = context.paths.runs_dir
+    st.title("Evaluation runs")
+    listing = list_runs(runs_dir)
+    for problem in listing.unreadable:
+        st.warning(f"Skipped {problem}")
+    if not listing.runs:
+        st.info(
+            f"No evaluation runs in `{runs_dir}` yet. Start one from the sidebar (Evaluation run), or run "
+            "`python -m core evaluate --features features_enhanced/test_features_multiscale.h5 --tta "
+            "--out runs/<name>.json`."
+        )
+        st.stop()
+    render_listing(listing.runs)
+    by_name = {path.name: (path, run) for path, run in listing.runs}
+    chosen = [by_name[name] for name in choose_runs(listing.runs)]
+    if len(chosen) == 1:
+        render_run(*chosen[0])
+    elif len(chosen) == 2:
+        render_comparison(*chosen)

@@ -1,10 +1,8 @@
-"""The Metrics page's views of one split's predictions, shared with the Evaluation runs page
+"""The Metrics page: views of one split's predictions, shared with the Evaluation runs page
 (which shows them for a stored run). Every function takes a `key` so two pages, or two runs,
 never share widget state."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
@@ -21,11 +19,10 @@ from core.evaluation.calibration import (
 )
 from core.evaluation.confusion import confusion_cells
 from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
+from dashboard.context import DashboardContext, require_split
+from dashboard.navigation import render_open_in_classify
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
 
-CLASSIFY_PAGE = "pages/2_Classify.py"
-CLASSIFY_VIDEO_KEY = "classify_video"
-APP_DIR = Path(__file__).resolve().parent.parent
 CELL_TEXT = "#1F1F1F"
 METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
 
@@ -131,9 +128,7 @@ def confusion_chart(cells: pd.DataFrame, class_names: list[str]) -> go.Figure:
                 "colorbar": {"title": "row %"},
                 "line": {"width": 1, "color": "#888"},
             },
-            text=[
-                f"<b>{c}</b><br>{p:.1f}%" for c, p in zip(cells["count"], cells["row_percent"], strict=True)
-            ],
+            text=cell_labels(cells),
             textfont={"color": CELL_TEXT, "size": 14},
             # Plotly fades unselected points after a click; every cell must stay readable.
             unselected={"marker": {"opacity": 1.0}, "textfont": {"color": CELL_TEXT}},
@@ -200,16 +195,6 @@ def render_cell_videos(
         column_config=percent_columns("confidence"),
     )
     render_open_in_classify(videos["video"].tolist(), key)
-
-
-def render_open_in_classify(videos: list[str], key: str) -> None:
-    if not (APP_DIR / CLASSIFY_PAGE).is_file():
-        st.caption("The Classify page is not installed, so videos cannot be opened there.")
-        return
-    chosen = st.selectbox("Video", videos, key=f"{key}_open_video")
-    if st.button("Open in Classify", key=f"{key}_open_button", icon=":material/movie:"):
-        st.session_state[CLASSIFY_VIDEO_KEY] = chosen
-        st.switch_page(CLASSIFY_PAGE)
 
 
 def reliability_chart(split: SplitPredictions, predictors: list[str], n_bins: int) -> go.Figure:
@@ -335,3 +320,13 @@ def render_metric_views(split: SplitPredictions, key: str, file_stem: str) -> No
     render_calibration(split, key)
     render_curves(split, key)
     render_downloads(split, key, file_stem)
+
+
+def render_page(context: DashboardContext) -> None:
+    split = require_split(context)
+    st.title("Metrics")
+    st.caption(
+        f"`{context.analysed.path.name}` · {len(split.video_names)} videos · "
+        f"{len(split.member_names)} members · TTA modes: {', '.join(split.modes)}"
+    )
+    render_metric_views(split, key="metrics", file_stem=context.analysed.path.stem)

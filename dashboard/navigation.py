@@ -1,0 +1,37 @@
+"""The one hand-off between pages: "open this video in Classify". The asking page leaves the
+video's name in the session and switches; the Classify page takes it on its next run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+CLASSIFY_PAGE = "pages/2_Classify.py"
+INCOMING_VIDEO_KEY = "classify_video"
+APP_DIR = Path(__file__).resolve().parent.parent
+
+
+def classify_page_installed() -> bool:
+    return (APP_DIR / CLASSIFY_PAGE).is_file()
+
+
+def open_in_classify(video: str) -> None:
+    """Show `video` on the Classify page (ends this script run)."""
+    st.session_state[INCOMING_VIDEO_KEY] = video
+    st.switch_page(CLASSIFY_PAGE)
+
+
+def take_incoming_video() -> str | None:
+    """The video another page asked Classify to show, once; None when none was asked for."""
+    return st.session_state.pop(INCOMING_VIDEO_KEY, None)
+
+
+def render_open_in_classify(videos: list[str], key: str) -> None:
+    """A video picker and an "Open in Classify" button; `key` keeps pickers of two views apart."""
+    if not classify_page_installed():
+        st.caption("The Classify page is not installed, so videos cannot be opened there.")
+        return
+    chosen = st.selectbox("Video", videos, key=f"{key}_open_video")
+    if st.button("Open in Classify", key=f"{key}_open_button", icon=":material/movie:"):
+        open_in_classify(chosen)

@@ -1,0 +1,1 @@
+"""Page bodies, one module per page; `pages/` holds the short scripts that call them."""

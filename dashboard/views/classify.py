@@ -1,0 +1,324 @@
+"""Classify one clip — a test video picked by name and filters, or an uploaded file — and show
+every predictor's probabilities, the verdict, and which frames the members attended to."""
+
+from __future__ import annotations
+
+import hashlib
+
+import streamlit as st
+
+from core.evaluation.clip_frames import FrameStrip, chosen_attention, frame_strip_of, stored_clip_recipe
+from core.evaluation.clip_verdict import Verdict, clip_table, clip_verdict, top_frames
+from core.evaluation.filters import filter_video_table
+from core.evaluation.predictions import SplitPredictions
+from core.features.backbones import BackboneError
+from core.features.extraction import (
+    FeaturizedClip,
+    RecipeError,
+    check_recipe_fits_models,
+    featurize_clip_with_frames,
+    resolve_classification_recipe,
+)
+from core.features.recipe import FeatureRecipe
+from core.model.inference import SequencePrediction, predictor_probabilities
+from core.video.decode import VideoDecodeError
+from core.video.lookup import find_video_file, video_file_candidates
+from core.video.uploads import (
+    UPLOAD_TYPES,
+    UnsupportedUpload,
+    upload_as_temp_file,
+)
+from dashboard.cache import (
+    frame_strip,
+    playable_upload,
+    playable_video,
+    stored_clip_prediction,
+    upload_prediction,
+)
+from dashboard.charts import attention_strip, probability_bars
+from dashboard.context import DashboardContext, require_split
+from dashboard.navigation import take_incoming_video
+from dashboard.theme import PERCENT_FORMAT, pct, short_name
+
+TEST_VIDEO = "A test video"
+UPLOAD = "An uploaded clip"
+FILTER_DEFAULTS = {
+    "classify_query": "",
+    "classify_classes": [],
+    "classify_subcategories": [],
+    "classify_misclassified": False,
+    "classify_disagree": False,
+}
+UPLOAD_RESULT_KEY = "classify_upload_result"
+
+
+def accept_incoming_video(split: SplitPredictions | None) -> None:
+    """Another page asked to show a video: select it, with the filters cleared so it is listed."""
+    name = take_incoming_video()
+    if name is None or split is None:
+        return
+    if name not in split.video_names:
+        st.warning(f"Video {name} is not in the analysed features file.")
+        return
+    st.session_state.update(FILTER_DEFAULTS)
+    st.session_state["classify_source"] = TEST_VIDEO
+    st.session_state["classify_index"] = split.video_names.index(name)
+
+
+def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
+    left, right = st.columns([3, 1])
+    chosen = left.multiselect(
+        "Ensemble members",
+        context.member_names,
+        default=context.member_names,
+        format_func=short_name,
+        key="classify_members",
+        help="Applied instantly to stored probabilities; no model is re-run.",
+    )
+    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta")
+    return chosen, use_tta
+
+
+def render_verdict(verdict: Verdict, true_class: str | None) -> None:
+    columns = st.columns(3)
+    columns[0].metric(f"Verdict ({short_name(verdict.predictor)})", verdict.class_name)
+    columns[1].metric("Confidence", pct(verdict.confidence))
+    if true_class is not None:
+        outcome = "correct" if verdict.correct else "wrong"
+        columns[2].metric(
+            "True class",
+            true_class,
+            delta=outcome,
+            delta_color="normal" if verdict.correct else "inverse",
+        )
+
+
+def render_predictions(
+    prediction: SequencePrediction,
+    member_names: list[str],
+    chosen: list[str],
+    use_tta: bool,
+    class_names: list[str],
+    true_label: int | None,
+) -> None:
+    predictors = predictor_probabilities(
+        prediction.probabilities, member_names, prediction.modes, members=chosen, tta=use_tta, per_mode=True
+    )
+    table = clip_table(predictors, class_names, true_label)
+    render_verdict(
+        clip_verdict(predictors, class_names, true_label),
+        None if true_label is None else class_names[true_label],
+    )
+    st.plotly_chart(probability_bars(table, class_names, "Class probabilities per predictor"))
+    shown = table.assign(predictor=[short_name(p) for p in table["predictor"]])
+    if true_label is None:
+        shown = shown.drop(columns="correct")
+    percent = st.column_config.NumberColumn(format=PERCENT_FORMAT)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config={"confidence": percent, **dict.fromkeys(class_names, percent)},
+    )
+
+
+def render_attention(
+    prediction: SequencePrediction,
+    member_names: list[str],
+    chosen: list[str],
+    recipe: FeatureRecipe | None,
+    strip: FrameStrip | None,
+) -> None:
+    steps = prediction.attention.shape[1]
+    num_frames = recipe.num_frames if recipe else steps
+    attention = chosen_attention(prediction.attention, member_names, chosen, num_frames)
+    images = strip.images if strip else []
+    positions = strip.positions if strip else []
+    st.plotly_chart(attention_strip(attention.per_frame, chosen, images, positions))
+    top = ", ".join(f"frame {frame} ({value:.1f}%)" for frame, value in top_frames(attention))
+    st.markdown(f"Frames the chosen members relied on most: {top}.")
+    if recipe is None:
+        st.caption("The features file does not record its recipe, so steps are shown as they are stored.")
+        return
+    tail = (
+        f" The last {steps - num_frames} step(s) come only from the longer scale (its resampled frames "
+        f"averaged with zero padding) and hold {attention.tail_share.mean():.1f}% of the attention; "
+        "they are not drawn."
+        if steps > num_frames
+        else ""
+    )
+    st.caption(
+        f"The {steps}-step multi-scale sequence (scales {', '.join(map(str, recipe.scales))}) is mapped "
+        f"to the {num_frames} decoded frames: step t is drawn at frame t, which it averages with the "
+        f"frames the other scales pick at that position.{tail}"
+    )
+
+
+def choose_test_video(split: SplitPredictions) -> int | None:
+    table = split.video_table()
+    columns = st.columns([2, 2, 2, 1.3, 1.6])
+    query = columns[0].text_input("Search by name", key="classify_query")
+    classes = columns[1].multiselect("True class", split.class_names, key="classify_classes")
+    subcategories = columns[2].multiselect(
+        "Subcategory", sorted(set(table["subcategory"])), key="classify_subcategories"
+    )
+    wrong = columns[3].checkbox("Misclassified", key="classify_misclassified")
+    disagree = columns[4].checkbox("Members disagree", key="classify_disagree")
+    matching = filter_video_table(
+        table,
+        query=query,
+        true_classes=classes,
+        subcategories=subcategories,
+        misclassified_only=wrong,
+        disagreement_only=disagree,
+    )
+    st.caption(f"{len(matching)} of {len(table)} videos match.")
+    if matching.empty:
+        st.info("No video matches these filters; clear some of them.")
+        return None
+    options = matching["index"].tolist()
+    if st.session_state.get("classify_index") not in options:
+        st.session_state["classify_index"] = options[0]
+    marks = dict(zip(matching["index"], matching["correct"], strict=True))
+    return st.selectbox(
+        "Video",
+        options,
+        format_func=lambda i: f"{split.video_names[i]}  {'✓' if marks[i] else '✗ misclassified'}",
+        key="classify_index",
+    )
+
+
+def show_player(webm: bytes | None) -> None:
+    if webm is None:
+        st.warning("This clip cannot be re-encoded for the browser's player; its frames are shown below.")
+    else:
+        st.video(webm, format="video/webm")
+
+
+def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe | None) -> FrameStrip | None:
+    split_name = context.analysed.split
+    path = find_video_file(context.paths.data_dir, split_name, name)
+    if path is None:
+        looked = ", ".join(
+            f"`{p.relative_to(context.paths.root)}`"
+            for p in video_file_candidates(context.paths.data_dir, split_name, name)
+        )
+        st.info(f"The video file is not present (looked for {looked}); showing the attention without frames.")
+        return None
+    show_player(playable_video(path))
+    if recipe is None:
+        return None
+    strip = frame_strip(path, recipe.num_frames, recipe.image_size)
+    if isinstance(strip, str):
+        st.warning(f"The frames could not be decoded: {strip}")
+        return None
+    return strip
+
+
+def render_test_video(context: DashboardContext, chosen: list[str], use_tta: bool) -> None:
+    split = require_split(context)
+    index = choose_test_video(split)
+    if index is None:
+        return
+    name = split.video_names[index]
+    prediction = stored_clip_prediction(context.analysed.path, index, context.members.members)
+    recipe = stored_clip_recipe(context.analysed.recipe, context.members.members)
+    player, results = st.columns([1, 2])
+    with player:
+        st.markdown(f"**{name}**")
+        strip = test_video_strip(context, name, recipe)
+    with results:
+        render_predictions(
+            prediction, context.member_names, chosen, use_tta, split.class_names, int(split.labels[index])
+        )
+    render_attention(prediction, context.member_names, chosen, recipe, strip)
+
+
+def upload_recipe(context: DashboardContext) -> FeatureRecipe | None:
+    try:
+        recipe = resolve_classification_recipe(
+            [m.recipe for m in context.members.members], context.analysed.recipe if context.analysed else None
+        )
+        check_recipe_fits_models(recipe, [m.config.feature_dim for m in context.members.members])
+    except RecipeError as exc:
+        st.error(f"Uploads cannot be classified faithfully: {exc}.")
+        return None
+    return recipe
+
+
+def featurize_upload(name: str, data: bytes, digest: str, recipe: FeatureRecipe) -> FeaturizedClip | None:
+    """Featurise once per distinct upload and recipe; later reruns reuse the session's result."""
+    key = (digest, recipe.to_json())
+    stored = st.session_state.get(UPLOAD_RESULT_KEY)
+    if stored is not None and stored[0] == key:
+        return stored[1]
+    bar = st.progress(0.0, text=f"Decoding {recipe.num_frames} frames of {name}…")
+
+    def report(fraction: float) -> None:
+        bar.progress(min(fraction, 1.0), text=f"Featurising {name} with {recipe.backbone}: {fraction:.0%}")
+
+    try:
+        with upload_as_temp_file(data, name) as path:
+            result = featurize_clip_with_frames(path, recipe, progress=report)
+    except VideoDecodeError as exc:
+        st.error(f"{name}: {exc.problem}. Upload a video file with at least a few seconds of frames.")
+        return None
+    except (UnsupportedUpload, RecipeError, BackboneError) as exc:
+        st.error(str(exc))
+        return None
+    finally:
+        bar.empty()
+    st.session_state[UPLOAD_RESULT_KEY] = (key, result)
+    return result
+
+
+def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -> None:
+    recipe = upload_recipe(context)
+    if recipe is None:
+        return
+    limit = st.get_option("server.maxUploadSize")
+    # Any file is accepted here and checked by `core.video.uploads`: Streamlit's own type filter
+    # rejects other files with an exception instead of a message the user can act on.
+    uploaded = st.file_uploader("Upload a clip", key="classify_upload")
+    st.caption(
+        f"Accepted: {', '.join(UPLOAD_TYPES)}; up to {limit} MB. The clip is featurised like the "
+        f"checkpoints' training data: {recipe.backbone}, {recipe.num_frames} frames at "
+        f"{recipe.image_size}px, scales {', '.join(map(str, recipe.scales))}."
+    )
+    if uploaded is None:
+        return
+    data = uploaded.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    result = featurize_upload(uploaded.name, data, digest, recipe)
+    if result is None:
+        return
+    prediction = upload_prediction(digest, result.features, context.members.members)
+    player, results = st.columns([1, 2])
+    with player:
+        st.markdown(f"**{uploaded.name}**")
+        show_player(playable_upload(digest, uploaded.name, data))
+    with results:
+        render_predictions(prediction, context.member_names, chosen, use_tta, _class_names(context), None)
+    render_attention(prediction, context.member_names, chosen, recipe, frame_strip_of(result.clip.frames))
+
+
+def _class_names(context: DashboardContext) -> list[str]:
+    return list(context.members.members[0].class_names)
+
+
+def render_page(context: DashboardContext) -> None:
+    st.title("Classify")
+    if not context.members.members:
+        st.error(
+            f"No loadable checkpoints in {context.paths.models_dir}; see the sidebar for what went wrong."
+        )
+        st.stop()
+    accept_incoming_video(context.split)
+    source = st.radio("Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source")
+    chosen, use_tta = choose_members(context)
+    if not chosen:
+        st.warning("Choose at least one ensemble member.")
+        st.stop()
+    if source == TEST_VIDEO:
+        render_test_video(context, chosen, use_tta)
+    else:
+        render_upload(context, chosen, use_tta)

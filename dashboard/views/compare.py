@@ -1,0 +1,141 @@
+"""Compare models: per-model vs ensemble vs TTA scores, how much the members agree, an ensemble
+composer over stored probabilities, and the videos the members disagree on."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.evaluation.composer import COMPOSED, agreement_matrix, composition_table, member_contributions
+from core.evaluation.predictions import SplitPredictions
+from dashboard.charts import agreement_heatmap, class_f1_bars
+from dashboard.context import DashboardContext, require_split
+from dashboard.navigation import open_in_classify
+from dashboard.theme import PERCENT_FORMAT, pct, short_name
+
+
+def _percent_columns(table: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
+    numeric = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    return {c: st.column_config.NumberColumn(format=PERCENT_FORMAT) for c in numeric}
+
+
+def _named(table: pd.DataFrame, column: str = "predictor") -> pd.DataFrame:
+    return table.assign(**{column: [short_name(p) for p in table[column]]})
+
+
+def _readable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.rename(columns={"f1_weighted": "weighted F1"})
+
+
+def render_summary(split: SplitPredictions) -> None:
+    st.subheader("Each model, the ensemble and the ensemble with TTA")
+    table = _readable(_named(split.summary_table()))
+    st.dataframe(table, hide_index=True, column_config=_percent_columns(table))
+
+
+def render_agreement(split: SplitPredictions) -> None:
+    st.subheader("How often the members agree")
+    left, right = st.columns(2)
+    left.plotly_chart(
+        agreement_heatmap(agreement_matrix(split, "disagreement"), "Disagreement rate (%)", ".1f", "Oranges")
+    )
+    right.plotly_chart(agreement_heatmap(agreement_matrix(split, "kappa"), "Cohen's kappa", ".2f", "Blues"))
+    st.caption("Unaugmented predictions of each pair of members on the same videos.")
+
+
+def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], list[str]]:
+    columns = st.columns(len(split.member_names))
+    members, weights = [], []
+    for column, name in zip(columns, split.member_names, strict=True):
+        with column:
+            if st.checkbox(short_name(name), value=True, key=f"compare_use_{name}"):
+                weight = st.slider("weight", 0.0, 2.0, 1.0, 0.1, key=f"compare_weight_{name}")
+                members.append(name)
+                weights.append(weight)
+    modes = st.multiselect(
+        "TTA modes averaged",
+        split.modes,
+        default=["original"],
+        key="compare_modes",
+        help="`original` alone is the ensemble without test-time augmentation.",
+    )
+    return members, weights, modes
+
+
+def render_composer(split: SplitPredictions) -> None:
+    st.subheader("Ensemble composer")
+    st.caption(
+        "Toggle members, set their weights and choose TTA modes; scores update from stored probabilities."
+    )
+    members, weights, modes = composer_controls(split)
+    if not members or sum(weights) <= 0 or not modes:
+        st.warning("Choose at least one member with a weight above zero and at least one TTA mode.")
+        return
+    table = composition_table(split, members, weights, modes)
+    composed, reference = table.iloc[0], table.iloc[1]
+    columns = st.columns(2 + len(split.class_names))
+    for column, key, label in (
+        (columns[0], "accuracy", "Accuracy"),
+        (columns[1], "f1_weighted", "Weighted F1"),
+    ):
+        change = composed[key] - reference[key]
+        column.metric(label, pct(composed[key]), f"{change:+.1f} pp" if abs(change) >= 0.05 else None)
+    for column, name in zip(columns[2:], split.class_names, strict=True):
+        column.metric(f"F1 {name}", pct(composed[f"F1 {name}"]))
+    st.caption("Changes are against the standard ensemble: all members, equal weights, no TTA.")
+    shown = _named(table.replace({"predictor": {COMPOSED: "Your composition"}}))
+    left, right = st.columns([3, 2])
+    left.plotly_chart(class_f1_bars(shown, split.class_names, "Per-class F1"))
+    right.dataframe(_readable(shown), hide_index=True, column_config=_percent_columns(_readable(shown)))
+    contributions = member_contributions(split, members, weights, modes)
+    if not contributions.empty:
+        st.markdown("**What each chosen member adds** (the composition with it minus without it)")
+        st.dataframe(_named(contributions, "member"), hide_index=True, column_config=_contribution_columns())
+
+
+def _contribution_columns() -> dict[str, st.column_config.NumberColumn]:
+    percent = st.column_config.NumberColumn(format=PERCENT_FORMAT)
+    points = st.column_config.NumberColumn(format="%+.1f pp")
+    return {
+        "accuracy without": percent,
+        "weighted F1 without": percent,
+        "accuracy added": points,
+        "weighted F1 added": points,
+    }
+
+
+def render_disagreements(split: SplitPredictions) -> None:
+    st.subheader("Videos the members disagree on")
+    table = split.disagreement_videos()
+    if table.empty:
+        st.success("All members give the same class on every video.")
+        return
+    columns = ["video", "true_class", "predicted_class", "confidence", "correct", "member_votes"]
+    st.caption(
+        f"{len(table)} of {len(split.video_names)} videos. Select a row to open it on the Classify page."
+    )
+    event = st.dataframe(
+        table[columns],
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="compare_disagreements",
+        column_config={
+            "confidence": st.column_config.NumberColumn("ensemble confidence", format=PERCENT_FORMAT)
+        },
+    )
+    if event.selection.rows:
+        open_in_classify(table["video"].iloc[event.selection.rows[0]])
+    left, right = st.columns([4, 1])
+    video = left.selectbox("Or pick one", table["video"].tolist(), key="compare_disagreement_video")
+    if right.button("Open in Classify", key="compare_open"):
+        open_in_classify(video)
+
+
+def render_page(context: DashboardContext) -> None:
+    st.title("Compare models")
+    split = require_split(context)
+    render_summary(split)
+    render_agreement(split)
+    render_composer(split)
+    render_disagreements(split)
