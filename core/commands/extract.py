@@ -66,7 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     cluster = parser.add_argument_group("--engine ray")
     cluster.add_argument("--address", help="Ray cluster to join, e.g. auto (default: start a local one)")
-    cluster.add_argument("--actors", type=int, help="backbone actors (default: one per GPU, else CPUs/2)")
+    cluster.add_argument(
+        "--actors", type=int, help="backbone actors (default: one per GPU, else 7/8 of the CPUs)"
+    )
     cluster.add_argument(
         "--shards", type=Path, help="shard folder every node can write (default: OUT.shards beside OUT)"
     )

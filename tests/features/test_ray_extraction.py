@@ -129,11 +129,11 @@ def test_interrupted_ray_run_resumes_from_its_shards(cluster, videos, local_file
     assert not default_shard_dir(out).exists()
 
 
-def test_actors_take_one_gpu_each_or_half_the_cpus():
+def test_actors_take_one_gpu_each_or_most_cpus():
     assert plan_actors({"CPU": 16, "GPU": 4}, None, None).size == 4
     assert plan_actors({"CPU": 16, "GPU": 4}, None, None).gpus_per_actor == 1
     on_cpus = plan_actors({"CPU": 16, "GPU": 4}, None, "cpu")
-    assert (on_cpus.size, on_cpus.device, on_cpus.gpus_per_actor) == (8, "cpu", 0)
+    assert (on_cpus.size, on_cpus.device, on_cpus.gpus_per_actor) == (14, "cpu", 0)
     assert plan_actors({"CPU": 2}, None, None).size == 1
     assert plan_actors({"CPU": 2}, 3, None).size == 3
     with pytest.raises(ValueError, match="no GPUs"):
