@@ -156,7 +156,9 @@ def index_shards(shard_dir: Path, recipe: FeatureRecipe) -> _ShardIndex:
             if shard.recipe != recipe:
                 differences = "; ".join(recipe.differences(shard.recipe)) if shard.recipe else "no recipe"
                 raise FeatureFileError(
-                    path, f"shard made with another recipe ({differences}); delete {shard_dir} or use it"
+                    path,
+                    f"shard made with another recipe ({differences}); "
+                    f"delete {shard_dir} or resume with that recipe",
                 )
             for row, name in enumerate(shard.video_names):
                 rows.setdefault(name, (path, row))
