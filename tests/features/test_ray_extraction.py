@@ -15,7 +15,7 @@ import torch
 from core.cli import main
 from core.features.extraction import extract_directory
 from core.features.recipe import FeatureRecipe
-from core.features.store import open_features
+from core.features.store import FeatureFileError, FeatureWriter, open_features
 from tests.factories import write_noise_clip
 
 ray = pytest.importorskip("ray")
@@ -150,3 +150,14 @@ def test_the_cli_does_not_import_ray_for_the_local_engine():
         cwd=Path(__file__).parents[2],
     )
     assert result.stdout.strip() == "False"
+
+
+def test_shards_of_another_recipe_are_refused_before_any_work(videos, tmp_path):
+    out = tmp_path / "features.h5"
+    other = FeatureRecipe(num_frames=8, image_size=64)
+    shard = default_shard_dir(out) / "000000000-left.h5"
+    with FeatureWriter(shard, recipe=other, max_frames=other.sequence_length, feature_dim=1280) as writer:
+        writer.append(GOOD[0], np.ones((other.sequence_length, 1280), np.float32), 0)
+    with pytest.raises(FeatureFileError, match=r"another recipe \(num_frames: 6 vs 8\)"):
+        extract_directory_ray(videos, out, recipe=TINY, device="cpu")
+    assert not ray.is_initialized()
