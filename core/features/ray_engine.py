@@ -322,6 +322,7 @@ def extract_directory_ray(
     )
     if not resume:
         remove_shards(job.shard_dir, shard_files(job.shard_dir))
+    recovered = index_shards(job.shard_dir, recipe)
     report = ExtractionReport(written=0, skipped=list(listing.rejected), out_path=out_path)
     with FeatureWriter(
         out_path,
@@ -332,7 +333,7 @@ def extract_directory_ray(
         resume=resume,
     ) as writer:
         report.already_present = sum(entry.name in writer.done_names for entry in listing.videos)
-        done = writer.done_names | index_shards(job.shard_dir, recipe).rows.keys()
+        done = writer.done_names | recovered.rows.keys()
         todo = [entry for entry in listing.videos if entry.name not in done]
         if todo:
             job.shard_dir.mkdir(parents=True, exist_ok=True)
