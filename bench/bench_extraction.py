@@ -8,7 +8,13 @@ Three measurements in one run, on the same generated clips and the same Lite0 we
   ceiling    the bare channels_last backbone on random frames already in memory.
 Targets: ours >= 3x reference and >= 70% of the ceiling.
 
+With --engine ray it instead compares the two engines of `python -m core extract` on the same
+clips, in videos/s: local (this process) and ray (a local Ray cluster started before the clock,
+actor start-up included), and measures the two capacity-planning rates: decoded videos/s on one
+CPU and frames/s of one single-threaded backbone actor.
+
     python bench/bench_extraction.py --clips 4 --frames 64 --image-size 256
+    python bench/bench_extraction.py --engine ray --clips 16
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from core.device import default_device
 from core.features.backbones import BACKBONES, lite0_package_weights, load_backbone
 from core.features.extraction import extract_directory
 from core.features.recipe import FeatureRecipe, scale_indices
+from core.video.decode import decode_uniform_frames
 
 
 def write_clips(folder: Path, count: int, frames: int, size: tuple[int, int]) -> list[Path]:
@@ -106,6 +113,57 @@ def timed(label: str, frames: int, action) -> float:
     return fps
 
 
+def timed_videos(label: str, videos: int, action) -> float:
+    start = time.perf_counter()
+    action()
+    elapsed = time.perf_counter() - start
+    print(f"{label:10s} {elapsed:7.1f} s  {videos / elapsed:6.2f} videos/s")
+    return videos / elapsed
+
+
+def compare_engines(root: Path, paths: list[Path], recipe: FeatureRecipe, batch_size: int) -> None:
+    """Local vs Ray extraction of the same folder, then the per-CPU rates a capacity plan needs."""
+    import ray
+
+    from core.features.ray_engine import extract_directory_ray
+
+    local = timed_videos(
+        "local",
+        len(paths),
+        lambda: extract_directory(root / "videos", root / "local.h5", recipe=recipe, batch_size=batch_size),
+    )
+    ray.init(include_dashboard=False, log_to_driver=False)
+    try:
+        on_ray = timed_videos(
+            "ray",
+            len(paths),
+            lambda: extract_directory_ray(
+                root / "videos", root / "ray.h5", recipe=recipe, batch_size=batch_size, device="cpu"
+            ),
+        )
+        cpus = int(ray.cluster_resources()["CPU"])
+    finally:
+        ray.shutdown()
+    print(f"ray / local = {on_ray / local:.2f}x on {cpus} CPUs")
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        clips = [decode_uniform_frames(path, recipe.num_frames, recipe.image_size) for path in paths]
+        decode_rate = len(paths) / (time.perf_counter() - start)
+        frames = np.concatenate([clip.frames for clip in clips])
+        backbone = load_backbone(recipe.backbone, device="cpu")
+        start = time.perf_counter()
+        backbone.embed(frames, recipe.normalization, batch_size)
+        frame_rate = len(frames) / (time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)
+    print(f"decode     {decode_rate:6.2f} videos/s per CPU")
+    per_video = frame_rate / recipe.num_frames
+    print(f"backbone   {frame_rate:6.1f} frames/s per 1-CPU actor ({per_video:.2f} videos/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,6 +174,9 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=64)
     parser.add_argument("--image-size", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=24)
+    parser.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="ray: compare the two engines"
+    )
     args = parser.parse_args()
 
     recipe = FeatureRecipe(num_frames=args.frames, image_size=args.image_size)
@@ -128,6 +189,9 @@ def main() -> None:
         root = Path(tmp)
         paths = write_clips(root / "videos", args.clips, args.clip_frames, tuple(args.clip_size))
         warm_up(recipe, args.batch_size)
+        if args.engine == "ray":
+            compare_engines(root, paths, recipe, args.batch_size)
+            return
         ours = timed(
             "ours",
             total_frames,

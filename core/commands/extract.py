@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from tqdm import tqdm
@@ -55,6 +57,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     parser.add_argument("--no-resume", action="store_true", help="overwrite OUT instead of resuming it")
+    parser.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process; ray: a Ray Data pipeline on a cluster "
+        "(needs pip install -r requirements-ray.txt)",
+    )
+    cluster = parser.add_argument_group("--engine ray")
+    cluster.add_argument("--address", help="Ray cluster to join, e.g. auto (default: start a local one)")
+    cluster.add_argument(
+        "--actors", type=int, help="backbone actors (default: one per GPU, else 7/8 of the CPUs)"
+    )
+    cluster.add_argument(
+        "--shards", type=Path, help="shard folder every node can write (default: OUT.shards beside OUT)"
+    )
+    cluster.add_argument("--shard-videos", type=int, help="videos per shard file (default 64)")
     parser.set_defaults(func=run)
 
 
@@ -80,6 +98,23 @@ def print_report(report: ExtractionReport) -> None:
             print(f"  {name}: {reason}", file=sys.stderr)
 
 
+def ray_engine(args: argparse.Namespace) -> Callable[..., ExtractionReport]:
+    """`extract_directory_ray` bound to the cluster flags; Ray is imported only here."""
+    try:
+        from core.features.ray_engine import DEFAULT_SHARD_VIDEOS, RayOptions, extract_directory_ray
+    except ModuleNotFoundError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "ray":
+            raise
+        raise ValueError("--engine ray needs Ray: pip install -r requirements-ray.txt") from None
+    options = RayOptions(
+        address=args.address,
+        actors=args.actors,
+        shard_videos=args.shard_videos or DEFAULT_SHARD_VIDEOS,
+        shard_dir=args.shards,
+    )
+    return partial(extract_directory_ray, options=options)
+
+
 def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_args(args)
     with tqdm(total=0, unit="video", desc="extracting", file=sys.stderr) as bar:
@@ -91,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
             )
             bar.update(update.done - bar.n)
 
-        report = extract_directory(
+        engine = extract_directory if args.engine == "local" else ray_engine(args)
+        report = engine(
             args.videos,
             args.out,
             recipe=recipe,

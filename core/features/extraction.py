@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from core.classes import CLASS_NAMES, class_index
-from core.features.backbones import NORMALIZATIONS, Backbone, load_backbone
+from core.features.backbones import NORMALIZATIONS, Backbone, BackboneSpec, load_backbone
 from core.features.recipe import FeatureRecipe, scale_indices
 from core.features.store import FeatureWriter
 from core.video.decode import VIDEO_EXTENSIONS, DecodedClip, VideoDecodeError, decode_uniform_frames
@@ -73,7 +73,7 @@ def multiscale_sequence(frame_features: torch.Tensor, scales: Sequence[float]) -
     return total / len(scales)
 
 
-def check_recipe_backbone(recipe: FeatureRecipe, backbone: Backbone) -> None:
+def check_recipe_backbone(recipe: FeatureRecipe, backbone: Backbone | BackboneSpec) -> None:
     if recipe.backbone != backbone.name:
         raise RecipeError(f"recipe asks for backbone {recipe.backbone} but {backbone.name} is loaded")
     if recipe.feature_dim != backbone.feature_dim:
