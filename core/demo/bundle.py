@@ -21,6 +21,7 @@ import torch
 from core.atomic import atomic_write_text
 from core.classes import CLASS_NAMES
 from core.demo.clips import generate_demo_videos, plan_clips
+from core.demo.collapse import COLLAPSED_MEMBER, collapsed_member_config
 from core.evaluation.runs import default_run_path, run_evaluation, save_run
 from core.features.extraction import ExtractionProgress, extract_directory
 from core.features.recipe import FeatureRecipe
@@ -94,7 +95,7 @@ SCALES: dict[str, DemoScale] = {
         model_config=TemporalModelConfig(
             hidden_dim=16, num_lstm_layers=1, num_attention_heads=2, dropout=0.3
         ),
-        training=TrainingConfig(max_epochs=3, patience=3, batch_size=8),
+        training=TrainingConfig(max_epochs=8, patience=4, batch_size=8),
     ),
 }
 
@@ -258,6 +259,7 @@ def _train_models(
         num_models=NUM_MODELS,
         model_config=scale.model_config,
         config=scale.training,
+        member_configs={COLLAPSED_MEMBER: collapsed_member_config(scale.training, train.class_names)},
         overwrite=True,
         device=device,
         progress=on_epoch,

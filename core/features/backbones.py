@@ -38,8 +38,9 @@ class BackboneSpec:
     feature_dim: int
     normalization: str
     """How the network was trained to see pixels; the recipe records the one actually used."""
-    build: Callable[[Path], tuple[nn.Module, nn.Module | None]]
-    """weights file -> (pooled-feature network, ImageNet classifier network or None)."""
+    build: Callable[[Path | None], tuple[nn.Module, nn.Module | None]]
+    """weights file -> (pooled-feature network, ImageNet classifier network or None); None keeps
+    the random initialisation, so every architecture can be checked without its weights."""
     default_weights: Callable[[], Path | None]
     weights_hint: str
 
@@ -90,33 +91,37 @@ def _map_in_order(path: Path, source: dict[str, torch.Tensor], target: nn.Module
     return mapped
 
 
-def _build_lite0(weights: Path) -> tuple[nn.Module, nn.Module]:
+def _build_lite0(weights: Path | None) -> tuple[nn.Module, nn.Module]:
     import timm
 
     network = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    source = _load_state_dict(weights)
-    if set(source) == set(network.state_dict()):
-        network.load_state_dict(source, strict=True)
-    else:
-        network.load_state_dict(_map_in_order(weights, source, network), strict=True)
+    if weights is not None:
+        source = _load_state_dict(weights)
+        if set(source) == set(network.state_dict()):
+            network.load_state_dict(source, strict=True)
+        else:
+            network.load_state_dict(_map_in_order(weights, source, network), strict=True)
     return _TimmPooledFeatures(network), network
 
 
-def _torchvision_builder(arch: str, head: str) -> Callable[[Path], tuple[nn.Module, nn.Module | None]]:
-    def build(weights: Path) -> tuple[nn.Module, nn.Module | None]:
+def _torchvision_builder(arch: str, head: str) -> Callable[[Path | None], tuple[nn.Module, nn.Module | None]]:
+    def build(weights: Path | None) -> tuple[nn.Module, nn.Module | None]:
         import torchvision
 
         network = torchvision.models.get_model(arch, weights=None)
-        try:
-            network.load_state_dict(_load_state_dict(weights), strict=True)
-        except RuntimeError as exc:
-            raise BackboneError(
-                f"{weights}: not {arch} ImageNet weights ({str(exc).splitlines()[0]})"
-            ) from None
+        if weights is not None:
+            _load_torchvision_weights(network, arch, weights)
         setattr(network, head, nn.Identity())
         return network, None
 
     return build
+
+
+def _load_torchvision_weights(network: nn.Module, arch: str, weights: Path) -> None:
+    try:
+        network.load_state_dict(_load_state_dict(weights), strict=True)
+    except RuntimeError as exc:
+        raise BackboneError(f"{weights}: not {arch} ImageNet weights ({str(exc).splitlines()[0]})") from None
 
 
 def _torchvision_weight_files(arch: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""Batches for the temporal model: class-balanced sampling, training augmentation, padding
-collate, and the epoch-based cosine-restart schedule."""
+"""Batches for the temporal model: class-balanced (or chosen class-share) sampling, training
+augmentation, padding collate, and the epoch-based cosine-restart schedule."""
 
 from __future__ import annotations
 
@@ -89,6 +89,23 @@ def balanced_sampler(labels: Sequence[int] | np.ndarray, *, seed: int) -> Weight
     labels = np.asarray(labels, dtype=np.int64)
     counts = np.bincount(labels)
     weights = 1.0 / counts[labels]
+    generator = torch.Generator().manual_seed(seed)
+    return WeightedRandomSampler(
+        torch.as_tensor(weights, dtype=torch.double), len(labels), replacement=True, generator=generator
+    )
+
+
+def class_share_sampler(
+    labels: Sequence[int] | np.ndarray, shares: Sequence[float], *, seed: int
+) -> WeightedRandomSampler:
+    """Sampler drawing len(labels) indices with replacement, class k with probability shares[k]
+    (shares in class order, normalised). A tiny share starves the model of that class."""
+    labels = np.asarray(labels, dtype=np.int64)
+    share = np.asarray(shares, dtype=np.float64)
+    if len(share) <= labels.max() or (share < 0).any() or share.sum() <= 0:
+        raise ValueError(f"class shares {list(shares)} need one non-negative value per class, not all zero")
+    counts = np.bincount(labels, minlength=len(share))
+    weights = share[labels] / share.sum() / counts[labels]
     generator = torch.Generator().manual_seed(seed)
     return WeightedRandomSampler(
         torch.as_tensor(weights, dtype=torch.double), len(labels), replacement=True, generator=generator

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from core.training.batches import (
     EpochCosineRestarts,
     SequenceDataset,
     balanced_sampler,
+    class_share_sampler,
     pad_collate,
 )
 from core.training.history import load_training_history
@@ -68,19 +69,26 @@ class TrainingConfig:
     eta_min: float = 1e-6
     grad_clip_norm: float = 1.0
     balanced_sampling: bool = True
+    class_shares: tuple[float, ...] | None = None
+    """Share of each class (class order) in the sampled batches; overrides balanced_sampling."""
     base_seed: int = 42
     augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
+    note: str = ""
+    """Why this recipe differs from the usual one; kept in the checkpoint for the app to show."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["betas"] = list(self.betas)
         data["alpha_clip"] = list(self.alpha_clip)
+        data["class_shares"] = None if self.class_shares is None else list(self.class_shares)
         return data
 
     def __post_init__(self) -> None:
         for name in ("max_epochs", "patience", "batch_size", "restart_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"training setting {name} must be at least 1, got {getattr(self, name)}")
+        if self.class_shares is not None and (min(self.class_shares) < 0 or sum(self.class_shares) <= 0):
+            raise ValueError(f"class_shares must be non-negative and not all zero, got {self.class_shares}")
 
     def member_seed(self, member: int) -> int:
         return self.base_seed + member - 1
@@ -143,7 +151,6 @@ class EnsembleReport:
     """Finished members of the interrupted run that no longer load, with why; they were retrained."""
 
 
-
 def _loader(dataset: SequenceDataset, batch_size: int, *, sampler: Any = None) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=pad_collate)
 
@@ -152,7 +159,9 @@ def _train_loader(train: FeatureSet, config: TrainingConfig, seed: int) -> DataL
     dataset = SequenceDataset(
         train.features, train.num_frames, train.labels, augmentation=config.augmentation, seed=seed
     )
-    if config.balanced_sampling:
+    if config.class_shares is not None:
+        sampler = class_share_sampler(train.labels, config.class_shares, seed=seed)
+    elif config.balanced_sampling:
         sampler = balanced_sampler(train.labels, seed=seed)
     else:
         sampler = torch.utils.data.RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
@@ -284,6 +293,11 @@ def train_member(
     )
 
 
+RESUME_MUST_MATCH = (
+    "model_config", "training_config", "member_training_configs", "feature_recipe", "num_models"
+)  # fmt: skip
+
+
 class TrainingArtifacts:
     """The run's output folder: checkpoints, `training_metrics.csv`, `configuration_analysis.json`."""
 
@@ -319,7 +333,7 @@ class TrainingArtifacts:
         if not self.json_path.is_file():
             return []
         previous = json.loads(self.json_path.read_text(encoding="utf-8"))
-        for key in ("model_config", "training_config", "feature_recipe", "num_models"):
+        for key in RESUME_MUST_MATCH:
             if previous.get(key) != self.header.get(key):
                 raise TrainingError(
                     f"{self.json_path}: cannot resume, '{key}' differs from this run's; "
@@ -365,11 +379,13 @@ class TrainingArtifacts:
         ]  # fmt: skip
         atomic_write_text(self.csv_path, pd.DataFrame(self.rows, columns=columns).to_csv(index=False))
 
-    def add_member(self, member: int, seed: int, result: MemberResult, class_names: list[str]) -> None:
+    def add_member(
+        self, member: int, result: MemberResult, class_names: list[str], config: TrainingConfig
+    ) -> None:
         metrics = result.best_metrics
         self.members[checkpoint_file_name(member)] = {
             "model": member,
-            "seed": seed,
+            "seed": config.member_seed(member),
             "complete": True,
             "epoch": result.best_epoch,
             "epochs_trained": result.epochs_trained,
@@ -381,7 +397,7 @@ class TrainingArtifacts:
             "val_recall_per_class": dict(zip(class_names, metrics.recall_per_class, strict=True)),
             "val_confusion_matrix": [list(row) for row in metrics.confusion_matrix],
             "model_config": self.header["model_config"],
-            "training_config": self.header["training_config"],
+            "training_config": config.to_dict(),
         }
         self.write_json()
 
@@ -425,15 +441,18 @@ def train_ensemble(
     num_models: int = 4,
     model_config: TemporalModelConfig | None = None,
     config: TrainingConfig | None = None,
+    member_configs: Mapping[int, TrainingConfig] | None = None,
     resume: bool = False,
     overwrite: bool = False,
     device: torch.device | None = None,
     progress: Callable[[TrainingProgress], None] | None = None,
 ) -> EnsembleReport:
     """Train members 1..num_models and write `best_ensemble_model_{i}.pt`, `training_metrics.csv`
-    and `configuration_analysis.json` into `out_dir`."""
+    and `configuration_analysis.json` into `out_dir`. `member_configs` replaces `config` for the
+    members it names (the demo trains one member a different way)."""
     _check_compatible(train, val)
     config = config or TrainingConfig()
+    member_configs = dict(member_configs or {})
     model_config = replace(
         model_config or TemporalModelConfig(),
         feature_dim=train.feature_dim,
@@ -449,6 +468,8 @@ def train_ensemble(
         "model_config": model_config.to_dict(),
         "training_config": config.to_dict(),
     }
+    if member_configs:
+        header["member_training_configs"] = {str(m): c.to_dict() for m, c in sorted(member_configs.items())}
     artifacts = TrainingArtifacts(Path(out_dir), header, len(train.class_names))
     done = _prepare_output(artifacts, resume=resume, overwrite=overwrite)
     artifacts.write_json()
@@ -458,6 +479,7 @@ def train_ensemble(
         if member in done:
             continue
         artifacts.drop_member_rows(member)
+        member_config = member_configs.get(member, config)
 
         def on_epoch(record: EpochRecord, member: int = member) -> None:
             artifacts.add_epoch(record)
@@ -468,7 +490,7 @@ def train_ensemble(
             train,
             val,
             model_config=model_config,
-            config=config,
+            config=member_config,
             member=member,
             device=device,
             on_epoch=on_epoch,
@@ -483,10 +505,10 @@ def train_ensemble(
             optimizer_state=result.optimizer_state,
             class_names=train.class_names,
             recipe=train.recipe,
-            seed=config.member_seed(member),
-            training_config=config.to_dict(),
+            seed=member_config.member_seed(member),
+            training_config=member_config.to_dict(),
         )
-        artifacts.add_member(member, config.member_seed(member), result, list(train.class_names))
+        artifacts.add_member(member, result, list(train.class_names), member_config)
         trained.append(member)
     return EnsembleReport(
         out_dir=artifacts.out_dir,

@@ -1,5 +1,5 @@
 """The demo build end to end at the "ci" scale (5/3/3 clips per class for train/val/test,
-10-frame 128x96 clips, 8-frame 64 px features, 4 models x 3 epochs): a few seconds on 2 cores."""
+10-frame 128x96 clips, 8-frame 64 px features, 4 models x up to 8 epochs): under a minute on 2 cores."""
 
 import json
 
@@ -17,6 +17,8 @@ from core.demo.bundle import (
     missing_artifacts,
     split_seed,
 )
+from core.demo.collapse import DEMO_NOTE, STARVED_SHARE, demo_note
+from core.evaluation.predictions import SplitPredictions
 from core.evaluation.runs import load_run
 from core.features.store import load_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint
@@ -67,6 +69,24 @@ def test_ci_build_writes_everything_the_app_needs(built):
     fractions = [f for _, f in updates]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert {text.split()[0] for text, _ in updates} >= {"generating", "extracting", "training", "evaluating"}
+
+
+def test_member_1_is_starved_of_animation_and_says_so(built):
+    root, report, _ = built
+    paths = ProjectPaths.at(root)
+    members = [load_checkpoint(p, "cpu") for p in find_ensemble_checkpoints(paths.models_dir)]
+    note = demo_note(members[0])
+    assert note is not None and note.note == DEMO_NOTE
+    assert note.class_shares["Animation"] == STARVED_SHARE
+    assert note.class_shares["Gaming"] == pytest.approx((1 - STARVED_SHARE) / 3)
+    assert note.patience == SCALES["ci"].training.patience // 2
+    assert [demo_note(m) for m in members[1:]] == [None, None, None]
+    summary = json.loads(paths.configuration_analysis_json.read_text())
+    assert summary["checkpoints"]["best_ensemble_model_1.pt"]["training_config"]["note"] == DEMO_NOTE
+    animation = [report.test_metrics[f"best_ensemble_model_{m}"]["f1_per_class"][0] for m in range(1, 5)]
+    assert animation[0] <= float(np.median(animation[1:])) - 30, animation
+    flagged = SplitPredictions.from_run(load_run(report.run_path)).collapsed_members()
+    assert ("best_ensemble_model_1", "Animation") in {(name, cls) for name, cls, _, _ in flagged}
 
 
 def test_same_seed_gives_identical_features_and_checkpoints(built, tmp_path):

@@ -4,6 +4,7 @@ import pytest
 
 from core.classes import CLASS_NAMES
 from core.demo.clips import SUBCATEGORIES, ClipSpec, generate_demo_videos, plan_clips, render_clip
+from core.demo.scenes import SCENES, scene
 
 WIDTH, HEIGHT, FRAMES = 128, 96, 10
 
@@ -66,3 +67,20 @@ def test_every_subcategory_moves_over_time(subcategory):
 def test_unknown_subcategory_names_the_known_ones():
     with pytest.raises(ValueError, match="Gaming/platformer"):
         render_clip(ClipSpec("Gaming", "chess", 0))
+
+
+def test_each_scene_is_registered_once_under_its_class():
+    assert list(SCENES) == list(CLASS_NAMES)
+    assert {category: tuple(subs) for category, subs in SCENES.items()} == SUBCATEGORIES
+    assert SUBCATEGORIES["Gaming"] == ("platformer", "top_down", "corridor_3d", "racing")
+    names = [s for subs in SUBCATEGORIES.values() for s in subs]
+    assert len(names) == len(set(names)) == 17
+    assert all(SCENES[c][s].__module__.endswith(c.lower()) for c, subs in SUBCATEGORIES.items() for s in subs)
+
+
+def test_scene_registration_refuses_duplicates_and_unknown_classes():
+    with pytest.raises(ValueError, match="already registered under Animation"):
+        scene("Gaming", "cel_scenes")
+    with pytest.raises(ValueError, match="unknown class 'Sports'"):
+        scene("Sports", "football")
+    assert "football" not in {s for subs in SCENES.values() for s in subs}

@@ -1,4 +1,5 @@
-"""The embedded Lite0 backbone: really ImageNet-trained, equal to the package's reference model."""
+"""Every registered backbone builds and gives its registered feature size; the embedded Lite0
+backbone is really ImageNet-trained and equal to the package's reference model."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import torch
 from skimage import data
 
 from core.features.backbones import (
+    BACKBONES,
+    NORMALIZATIONS,
     BackboneError,
     lite0_package_weights,
     load_backbone,
@@ -23,6 +26,22 @@ EGYPTIAN_CAT = 285
 @pytest.fixture(scope="module")
 def lite0():
     return load_backbone("efficientnet_lite0", device="cpu")
+
+
+@pytest.mark.parametrize("name", list(BACKBONES))
+def test_every_registered_architecture_gives_its_feature_dim(name):
+    spec = BACKBONES[name]
+    assert spec.name == name and spec.normalization in NORMALIZATIONS
+    torch.manual_seed(0)
+    pooled, classifier = spec.build(None)
+    frames = np.random.default_rng(2).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    images = normalize_frames(torch.from_numpy(frames), spec.normalization)
+    with torch.inference_mode():
+        features = pooled.eval()(images)
+        logits = classifier.eval()(images) if classifier is not None else None
+    assert features.shape == (2, spec.feature_dim)
+    assert torch.isfinite(features).all() and not torch.equal(features[0], features[1])
+    assert logits is None or logits.shape == (2, 1000)
 
 
 def photo(rgb: np.ndarray, size: int = 224) -> np.ndarray:

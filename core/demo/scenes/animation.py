@@ -1,0 +1,175 @@
+"""Animation: flat cel-shaded scenes, outlined cartoon characters and toon-shaded 3D primitives."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from core.demo.scenes import drawing as draw
+from core.demo.scenes.registry import Frames, scene
+
+
+def _star(cx: float, cy: float, r: float, angle: float) -> np.ndarray:
+    k = np.arange(10)
+    radius = np.where(k % 2 == 0, r, r * 0.45)
+    theta = angle + k * np.pi / 5
+    return np.stack([cx + radius * np.cos(theta), cy + radius * np.sin(theta)], 1).astype(np.int32)
+
+
+def _cel_shape(img: np.ndarray, kind: int, x: float, y: float, r: float, color, angle: float) -> None:
+    outline = (20, 20, 20)
+    if kind == 0:
+        cv2.circle(img, (int(x), int(y)), int(r), color, -1, cv2.LINE_AA)
+        cv2.circle(img, (int(x), int(y)), int(r), outline, 2, cv2.LINE_AA)
+    elif kind == 1:
+        box = cv2.boxPoints(((x, y), (2 * r, 1.4 * r), np.degrees(angle))).astype(np.int32)
+        cv2.fillPoly(img, [box], color, cv2.LINE_AA)
+        cv2.polylines(img, [box], True, outline, 2, cv2.LINE_AA)
+    else:
+        star = _star(x, y, r, angle)
+        cv2.fillPoly(img, [star], color, cv2.LINE_AA)
+        cv2.polylines(img, [star], True, outline, 2, cv2.LINE_AA)
+
+
+@scene("Animation", "cel_scenes")
+def render_cel_scenes(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    if rng.random() < 0.5:
+        sky = draw.posterized_landscape(rng, h, w)
+    else:
+        sky = draw.gradient(h, w, draw.saturated(rng, 255), draw.saturated(rng, 200))
+    ground_color, hill_color = draw.saturated(rng, 170), draw.saturated(rng, 210)
+    horizon = int(h * rng.uniform(0.55, 0.75))
+    sun = (int(rng.integers(20, w - 20)), int(rng.integers(12, horizon // 2 + 13)))
+    clouds = [(rng.uniform(0, w), rng.uniform(8, horizon * 0.5), rng.uniform(10, 22)) for _ in range(3)]
+    actors = [
+        (int(rng.integers(0, 3)), rng.uniform(0, w), rng.uniform(horizon - 30, h - 12), rng.uniform(8, 18),
+         rng.uniform(-5, 5), draw.saturated(rng), rng.uniform(-0.3, 0.3))
+        for _ in range(int(rng.integers(2, 5)))
+    ]  # fmt: skip
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        img = sky.copy()
+        cv2.circle(img, sun, 12, (255, 230, 90), -1, cv2.LINE_AA)
+        for cx, cy, r in clouds:
+            x = int((cx + i * 0.8) % (w + 40)) - 20
+            cv2.ellipse(img, (x, int(cy)), (int(r * 1.6), int(r * 0.7)), 0, 0, 360, (250, 250, 250), -1)
+            cv2.ellipse(img, (x, int(cy)), (int(r * 1.6), int(r * 0.7)), 0, 0, 360, (60, 60, 60), 1)
+        cv2.ellipse(img, (w // 3, horizon + 10), (w // 2, 40), 0, 180, 360, hill_color, -1, cv2.LINE_AA)
+        cv2.rectangle(img, (0, horizon), (w, h), ground_color, -1)
+        cv2.line(img, (0, horizon), (w, horizon), (30, 30, 30), 2)
+        for kind, x0, y0, r, vx, color, spin in actors:
+            x = (x0 + vx * i) % (w + 2 * r) - r
+            y = y0 - abs(np.sin(i * 0.5 + x0)) * 10
+            _cel_shape(img, kind, x, y, r, color, spin * i)
+        frames[i] = img
+    return frames
+
+
+def _character(img: np.ndarray, x: float, y: float, size: float, body, squash: float) -> None:
+    outline = (15, 15, 15)
+    bw, bh = int(size * (1 + squash)), int(size * 1.3 * (1 - squash))
+    cv2.ellipse(img, (int(x), int(y)), (bw, bh), 0, 0, 360, body, -1, cv2.LINE_AA)
+    cv2.ellipse(img, (int(x), int(y)), (bw, bh), 0, 0, 360, outline, 2, cv2.LINE_AA)
+    head = (int(x), int(y - bh - size * 0.7))
+    cv2.circle(img, head, int(size * 0.8), (255, 224, 189), -1, cv2.LINE_AA)
+    cv2.circle(img, head, int(size * 0.8), outline, 2, cv2.LINE_AA)
+    for dx in (-0.3, 0.3):
+        eye = (int(head[0] + dx * size), int(head[1] - size * 0.1))
+        cv2.circle(img, eye, max(2, int(size * 0.2)), (255, 255, 255), -1)
+        cv2.circle(img, eye, max(1, int(size * 0.1)), (0, 0, 0), -1)
+    cv2.ellipse(img, (head[0], head[1] + int(size * 0.3)), (int(size * 0.3), int(size * 0.15)), 0, 0, 180,
+                outline, 1, cv2.LINE_AA)  # fmt: skip
+
+
+@scene("Animation", "outlined_characters")
+def render_outlined_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    if rng.random() < 0.3:  # cartoon characters in front of a photographed set
+        background = draw.photo_patch(rng, h, w)
+    else:
+        background = np.full((h, w, 3), draw.saturated(rng, 240), dtype=np.uint8)
+        stripe, period = draw.saturated(rng, 210), int(rng.integers(12, 30))
+        for x in range(0, w + h, period):
+            cv2.line(background, (x, 0), (x - h, h), stripe, period // 3)
+    floor = int(h * 0.8)
+    cv2.rectangle(background, (0, floor), (w, h), draw.saturated(rng, 160), -1)
+    cv2.line(background, (0, floor), (w, floor), (20, 20, 20), 2)
+    cast = [
+        (
+            rng.uniform(20, w - 20),
+            rng.uniform(8, 14),
+            draw.saturated(rng),
+            rng.uniform(-3, 3),
+            rng.uniform(0.4, 0.9),
+        )
+        for _ in range(int(rng.integers(1, 4)))
+    ]
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        img = background.copy()
+        for x0, size, body, vx, freq in cast:
+            bounce = abs(np.sin(i * freq))
+            x = (x0 + vx * i) % w
+            y = floor - size * 1.3 - bounce * 25
+            _character(img, x, y, size, body, 0.25 * (1 - bounce) - 0.1)
+        frames[i] = img
+    return frames
+
+
+def _shaded_sphere(img: np.ndarray, cx: float, cy: float, r: float, color, light: np.ndarray) -> None:
+    y0, y1 = max(int(cy - r), 0), min(int(cy + r) + 1, img.shape[0])
+    x0, x1 = max(int(cx - r), 0), min(int(cx + r) + 1, img.shape[1])
+    if y0 >= y1 or x0 >= x1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    nx, ny = (xx - cx) / r, (yy - cy) / r
+    inside = nx**2 + ny**2 <= 1
+    nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
+    lambert = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
+    toon = np.floor(lambert * 3) / 3 * 0.7 + 0.3  # three flat shading bands, cartoon style
+    patch = img[y0:y1, x0:x1]
+    patch[inside] = (np.float32(color) * toon[inside, None]).astype(np.uint8)
+
+
+def _shaded_cube(img: np.ndarray, cx: float, cy: float, s: float, angle: float, color) -> None:
+    c, d = np.cos(angle), np.sin(angle)
+    top = np.array([[cx - s * c, cy - s * 0.5 - s * d * 0.4], [cx + s * d, cy - s * 0.9],
+                    [cx + s * c, cy - s * 0.5 + s * d * 0.4], [cx - s * d, cy - s * 0.1]])  # fmt: skip
+    down = np.array([0, s])
+    faces = [(top, 1.0), (np.array([top[0], top[3], top[3] + down, top[0] + down]), 0.7),
+             (np.array([top[3], top[2], top[2] + down, top[3] + down]), 0.45)]  # fmt: skip
+    for face, shade in faces:
+        pts = face.astype(np.int32)
+        cv2.fillPoly(img, [pts], tuple(int(v * shade) for v in color), cv2.LINE_AA)
+        cv2.polylines(img, [pts], True, (25, 25, 25), 1, cv2.LINE_AA)
+
+
+@scene("Animation", "shaded_primitives")
+def render_shaded_primitives(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    if rng.random() < 0.35:  # CG objects composited over live-action footage
+        backdrop = cv2.GaussianBlur(draw.photo_patch(rng, h, w), (5, 5), 1.5)
+    else:
+        backdrop = draw.gradient(h, w, draw.saturated(rng, 250), draw.saturated(rng, 150))
+    floor = int(h * rng.uniform(0.6, 0.75))
+    backdrop[floor:] = np.uint8(draw.saturated(rng, 120))
+    light = np.array([rng.uniform(-0.6, 0.6), -0.6, 0.6])
+    light /= np.linalg.norm(light)
+    objects = [
+        (int(rng.integers(0, 2)), rng.uniform(20, w - 20), rng.uniform(10, 20), draw.saturated(rng),
+         rng.uniform(-2.5, 2.5), rng.uniform(0.05, 0.2))
+        for _ in range(int(rng.integers(2, 5)))
+    ]  # fmt: skip
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        img = backdrop.copy()
+        for kind, x0, size, color, vx, spin in objects:
+            x = (x0 + vx * i) % w
+            y = floor - size + 4
+            cv2.ellipse(
+                img, (int(x), int(floor + 4)), (int(size), int(size * 0.3)), 0, 0, 360, (40, 40, 40), -1
+            )
+            if kind == 0:
+                _shaded_sphere(img, x, y, size, color, light)
+            else:
+                _shaded_cube(img, x, y, size, spin * i, color)
+        frames[i] = img
+    return frames

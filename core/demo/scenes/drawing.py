@@ -1,0 +1,109 @@
+"""Drawing helpers shared by the scenes of every class: colours, gradients, fractal noise,
+text, a hand-held camera, a sensor, and crops of the photographs that ship with scikit-image."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import skimage.data
+
+from core.demo.scenes.registry import Frames
+
+PHOTOS: tuple[str, ...] = (
+    "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "camera", "coins", "moon", "grass",
+    "gravel", "brick",
+)  # fmt: skip
+FONTS: tuple[int, ...] = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX)
+MONO_FONT = cv2.FONT_HERSHEY_PLAIN
+LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+
+
+def random_color(rng: np.random.Generator, low: int = 0, high: int = 256) -> tuple[int, int, int]:
+    return tuple(int(v) for v in rng.integers(low, high, size=3))  # type: ignore[return-value]
+
+
+def saturated(rng: np.random.Generator, value: int = 230) -> tuple[int, int, int]:
+    hsv = np.uint8([[[rng.integers(0, 180), rng.integers(150, 256), value]]])
+    return tuple(int(v) for v in cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[0, 0])  # type: ignore[return-value]
+
+
+def gradient(h: int, w: int, top: tuple[int, ...], bottom: tuple[int, ...]) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
+    column = (1 - t) * np.float32(top) + t * np.float32(bottom)
+    return np.broadcast_to(column, (h, w, 3)).astype(np.uint8)
+
+
+def fbm(rng: np.random.Generator, h: int, w: int, *, base: int = 4, octaves: int = 5) -> np.ndarray:
+    """Fractal noise in [0, 1]: random grids of doubling resolution, upsampled and summed."""
+    total = np.zeros((h, w), dtype=np.float32)
+    for octave in range(octaves):
+        cells = base * 2**octave
+        grid = rng.random((cells, cells)).astype(np.float32)
+        total += cv2.resize(grid, (w, h), interpolation=cv2.INTER_CUBIC) * 0.5**octave
+    total -= total.min()
+    return total / max(float(total.max()), 1e-6)
+
+
+def words(rng: np.random.Generator, count: int, lo: int = 2, hi: int = 9) -> str:
+    return " ".join("".join(rng.choice(LETTERS, size=int(rng.integers(lo, hi)))) for _ in range(count))
+
+
+def put_text(
+    img: np.ndarray, text: str, org: tuple[int, int], scale: float, color, font: int, thick: int = 1
+):
+    cv2.putText(img, text, org, font, scale, color, thick, cv2.LINE_AA)
+
+
+def camera_warp(
+    source: np.ndarray, rng: np.random.Generator, num_frames: int, h: int, w: int, *, shake: float
+) -> Frames:
+    """Film `source` with a hand-held camera: smooth pan and zoom plus per-frame shake."""
+    sh, sw = source.shape[:2]
+    base_zoom = max(w / sw, h / sh) * rng.uniform(1.5, 2.2)
+    zoom_rate = rng.uniform(-0.012, 0.012)
+    start = np.array([rng.uniform(0.35, 0.65) * sw, rng.uniform(0.35, 0.65) * sh])
+    velocity = rng.normal(0, 0.004, size=2) * np.array([sw, sh])
+    frames = np.empty((num_frames, h, w, 3), dtype=np.uint8)
+    for i in range(num_frames):
+        zoom = base_zoom * (1 + zoom_rate * i)
+        centre = start + velocity * i + rng.normal(0, shake, size=2) / zoom
+        matrix = np.float32([[zoom, 0, w / 2 - zoom * centre[0]], [0, zoom, h / 2 - zoom * centre[1]]])
+        frames[i] = cv2.warpAffine(
+            source, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+    return frames
+
+
+def sensor(frames: Frames, rng: np.random.Generator, *, noise: float, light_drift: float) -> Frames:
+    """Changing exposure, a little lens blur and per-pixel sensor noise."""
+    n = frames.shape[0]
+    gains = 1 + light_drift * np.sin(np.linspace(0, rng.uniform(1, 3) * np.pi, n) + rng.uniform(0, 6))
+    out = np.empty_like(frames)
+    for i in range(n):
+        soft = cv2.GaussianBlur(frames[i], (3, 3), 0.6).astype(np.float32) * gains[i]
+        out[i] = np.clip(soft + rng.normal(0, noise, size=soft.shape), 0, 255).astype(np.uint8)
+    return out
+
+
+def photo(rng: np.random.Generator) -> np.ndarray:
+    image = getattr(skimage.data, PHOTOS[int(rng.integers(0, len(PHOTOS)))])()
+    if image.ndim == 2:
+        image = np.stack([image] * 3, axis=-1)
+    return np.ascontiguousarray(image[..., :3])
+
+
+def photo_patch(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A random crop of a scikit-image photograph resized to h x w (photos inside screens)."""
+    source = photo(rng)
+    ph, pw = source.shape[:2]
+    ch, cw = int(ph * rng.uniform(0.5, 1.0)), int(pw * rng.uniform(0.5, 1.0))
+    y, x = int(rng.integers(0, ph - ch + 1)), int(rng.integers(0, pw - cw + 1))
+    return cv2.resize(source[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_AREA)
+
+
+def posterized_landscape(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A painted-looking background: fractal terrain quantised to a few flat colour bands."""
+    bands = int(rng.integers(3, 6))
+    levels = np.minimum((fbm(rng, h, w, base=3, octaves=4) * bands).astype(int), bands - 1)
+    palette = np.array([saturated(rng, int(v)) for v in np.linspace(120, 250, bands)], dtype=np.uint8)
+    return palette[levels]
