@@ -10,7 +10,8 @@ import torch
 
 from core.model.network import TemporalModelConfig
 from core.training.batches import AugmentationConfig
-from core.training.member import TrainingConfig, TrainingProgress, load_training_splits, train_ensemble
+from core.training.ensemble import load_training_splits, train_ensemble
+from core.training.member import TrainingConfig, TrainingProgress
 
 DEFAULTS = TrainingConfig()
 MODEL_DEFAULTS = TemporalModelConfig()

@@ -30,7 +30,8 @@ from core.model.checkpoints import find_ensemble_checkpoints
 from core.model.network import TemporalModelConfig
 from core.model.tta import TTA_MODES
 from core.paths import SPLITS, ProjectPaths
-from core.training.member import TrainingConfig, TrainingProgress, train_ensemble
+from core.training.ensemble import train_ensemble
+from core.training.member import TrainingConfig, TrainingProgress
 
 DemoProgress = Callable[[str, float], None]
 MANIFEST_NAME = "manifest.json"

@@ -21,8 +21,9 @@ from core.training.batches import (
     balanced_sampler,
     pad_collate,
 )
+from core.training.ensemble import train_ensemble
 from core.training.history import load_training_history
-from core.training.member import TrainingConfig, TrainingError, train_ensemble
+from core.training.member import TrainingConfig, TrainingError
 
 RECIPE = FeatureRecipe(num_frames=8, image_size=64, feature_dim=12)
 SMALL_MODEL = TemporalModelConfig(hidden_dim=16, num_lstm_layers=1, num_attention_heads=2, dropout=0.1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from core.demo.scenes import drawing as draw
+import core.demo.scenes.drawing as draw
 from core.demo.scenes.registry import Frames, scene
 
 
