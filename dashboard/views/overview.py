@@ -30,7 +30,7 @@ def render_loaded(context: DashboardContext, split: SplitPredictions) -> None:
             "checkpoint": short_name(m.name),
             "file": m.path.name,
             "epoch": m.epoch,
-            "best val acc (recorded)": m.best_val_acc,
+            "best val acc (recorded)": m.recorded_val_acc,
             "hidden": m.config.hidden_dim,
             "LSTM layers": m.config.num_lstm_layers,
             "heads": m.config.num_attention_heads,
