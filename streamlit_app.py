@@ -13,6 +13,7 @@ navigation = st.navigation(
         st.Page("pages/4_Metrics.py", title="Metrics", icon=":material/analytics:"),
         st.Page("pages/5_Training_history.py", title="Training history", icon=":material/show_chart:"),
         st.Page("pages/6_Evaluation_runs.py", title="Evaluation runs", icon=":material/history:"),
+        st.Page("pages/7_Collapse_inspector.py", title="Collapse inspector", icon=":material/troubleshoot:"),
     ]
 )
 render_shell()

@@ -1,5 +1,6 @@
-"""The one hand-off between pages: "open this video in Classify". The asking page leaves the
-video's name in the session and switches; the Classify page takes it on its next run."""
+"""The hand-offs between pages: "open this video in Classify" and "inspect this member". The
+asking page leaves what to show in the session and switches; the target page takes it on its
+next run."""
 
 from __future__ import annotations
 
@@ -35,3 +36,23 @@ def render_open_in_classify(videos: list[str], key: str) -> None:
     chosen = st.selectbox("Video", videos, key=f"{key}_open_video")
     if st.button("Open in Classify", key=f"{key}_open_button", icon=":material/movie:"):
         open_in_classify(chosen)
+
+
+COLLAPSE_PAGE = "pages/7_Collapse_inspector.py"
+INSPECT_REQUEST_KEY = "collapse_inspect_request"
+
+
+def open_in_collapse_inspector(member: str, class_name: str | None = None) -> None:
+    """Show `member` (on `class_name`) in the Collapse inspector (ends this script run)."""
+    st.session_state[INSPECT_REQUEST_KEY] = (member, class_name)
+    st.switch_page(COLLAPSE_PAGE)
+
+
+def take_inspect_request() -> tuple[str, str | None] | None:
+    """The (member, class) another page asked the inspector to show, once."""
+    return st.session_state.pop(INSPECT_REQUEST_KEY, None)
+
+
+def render_inspect_button(member: str, class_name: str, label: str, key: str) -> None:
+    if st.button(label, key=key, icon=":material/troubleshoot:"):
+        open_in_collapse_inspector(member, class_name)

@@ -28,7 +28,8 @@ def _recipe_text(info: LoadedCheckpoint | FeatureFileInfo) -> str:
 def _checkpoint_line(member: LoadedCheckpoint) -> str:
     c = member.config
     shape = f"H{c.hidden_dim}×{c.num_lstm_layers}L, {c.num_attention_heads} heads, {c.feature_dim}-d in"
-    val = f"val acc {pct(member.best_val_acc)}" if member.best_val_acc is not None else "val acc not recorded"
+    recorded = member.recorded_val_acc
+    val = f"val acc {pct(recorded)}" if recorded is not None else "val acc not recorded"
     return f"**{member.name}** — {shape}; {val}; {_recipe_text(member)}"
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from core.commands.weights import fetch_weights
 from core.evaluation.runs import resolve_checkpoint_paths
 from core.features.backbones import BackboneError
 from core.features.extraction import (
@@ -135,6 +136,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     members = load_ensemble(paths, args.device, strict=True).members
     recipe = ensemble_recipe(members, args.features)
+    fetch_weights(recipe.backbone, args.weights)
     results = []
     for clip in args.clips:
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from core.classes import CLASS_NAMES
+from core.commands.weights import fetch_weights
 from core.features.backbones import BACKBONES, NORMALIZATIONS, backbone_spec
 from core.features.extraction import (
     DEFAULT_BATCH_SIZE,
@@ -117,6 +118,7 @@ def ray_engine(args: argparse.Namespace) -> Callable[..., ExtractionReport]:
 
 def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_args(args)
+    fetch_weights(recipe.backbone, args.weights)
     with tqdm(total=0, unit="video", desc="extracting", file=sys.stderr) as bar:
 
         def progress(update: ExtractionProgress) -> None:

@@ -217,18 +217,24 @@ def subcategory_of(video_name: str) -> str:
 
 
 def recorded_vs_recomputed(
-    recorded: Mapping[str, Mapping[str, float]], split: SplitPredictions
+    recorded: Mapping[str, Mapping[str, Any]], split: SplitPredictions
 ) -> pd.DataFrame:
-    """Per checkpoint: numbers recorded at training time next to the dashboard's recomputation on
-    `split`, with the differences (recomputed minus recorded, percentage points)."""
+    """Per checkpoint: numbers recorded at training time (accuracy, weighted F1, and per-class F1
+    where recorded) next to the dashboard's recomputation on `split`, with the differences
+    (recomputed minus recorded, percentage points)."""
     rows = []
     for name in split.member_names:
         entry = recorded.get(name, {})
         now = split.metrics(name)
+        class_f1 = entry.get("f1_per_class") or (None,) * split.num_classes
+        pairs = [("accuracy", entry.get("accuracy"), now.accuracy)]
+        pairs.append(("weighted F1", entry.get("f1_weighted"), now.f1_weighted))
+        pairs += [
+            (f"F1 {class_name}", then, value)
+            for class_name, then, value in zip(split.class_names, class_f1, now.f1_per_class, strict=True)
+        ]
         row: dict[str, Any] = {"checkpoint": name}
-        pairs = (("accuracy", "accuracy", now.accuracy), ("weighted F1", "f1_weighted", now.f1_weighted))
-        for label, key, value in pairs:
-            then = entry.get(key)
+        for label, then, value in pairs:
             row[f"{label} recorded"] = then
             row[f"{label} recomputed"] = value
             row[f"{label} difference"] = None if then is None else value - float(then)

