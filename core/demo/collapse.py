@@ -46,6 +46,18 @@ def collapsed_member_config(base: TrainingConfig, class_names: Sequence[str]) ->
     )
 
 
+def describe(note: DemoNote) -> str:
+    """One line for the app: the note, then how the member's batches were skewed."""
+    starved = [f"{name} {100 * share:.1f}%" for name, share in note.class_shares.items() if share < 0.1]
+    shares = f" (batch share: {', '.join(starved)}; patience {note.patience})" if starved else ""
+    return f"{note.note}{shares}."
+
+
+def demo_notes(checkpoints: Sequence[LoadedCheckpoint]) -> dict[str, DemoNote]:
+    """Member name -> its demo note, for the members that carry one."""
+    return {c.name: note for c in checkpoints if (note := demo_note(c)) is not None}
+
+
 def demo_note(checkpoint: LoadedCheckpoint) -> DemoNote | None:
     """The demo's note on how this member was trained, or None for a normally trained member."""
     training = checkpoint.training_config

@@ -18,7 +18,6 @@ import pandas as pd
 from core.evaluation.metrics import McNemarResult, Scores, compute_metrics, mcnemar_exact
 from core.evaluation.predictions import SplitPredictions
 from core.model.checkpoints import ensemble_member_number
-from core.training.history import best_epochs
 
 UNAUGMENTED = ("original",)
 # A member's median probability for the true class below this is a confident mistake; below
@@ -117,23 +116,6 @@ def probability_summary(probabilities: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def class_f1_over_epochs(history: pd.DataFrame, class_index: int) -> pd.DataFrame:
-    """model, epoch, F1 of the class per epoch (percent); empty when the history has no
-    per-class column for it."""
-    column = f"class_{class_index}_f1"
-    if history.empty or column not in history.columns:
-        return pd.DataFrame(columns=["model", "epoch", "f1"])
-    table = history[["model", "epoch", column]].dropna().rename(columns={column: "f1"})
-    return table.sort_values(["model", "epoch"]).reset_index(drop=True)
-
-
-def epoch_marks(history: pd.DataFrame) -> pd.DataFrame:
-    """Per model: saved (best-val-accuracy) epoch and the last epoch trained (the early stop)."""
-    if history.empty or "val_acc" not in history.columns:
-        return pd.DataFrame(columns=["model", "best_epoch", "last_epoch"])
-    return best_epochs(history)[["model", "best_epoch", "last_epoch"]]
 
 
 @dataclass(frozen=True)

@@ -204,3 +204,20 @@ def load_history_source(csv_path: Path, checkpoint_paths: Sequence[Path]) -> His
         table = pd.DataFrame()
     names = ", ".join(Path(p).name for p in checkpoint_paths) or "no checkpoints"
     return HistorySource(table, f"histories stored in {names}", problem, missing)
+
+
+def class_f1_over_epochs(history: pd.DataFrame, class_index: int) -> pd.DataFrame:
+    """model, epoch, F1 of the class per epoch (percent); empty when the history has no
+    per-class column for it."""
+    column = f"class_{class_index}_f1"
+    if history.empty or column not in history.columns:
+        return pd.DataFrame(columns=["model", "epoch", "f1"])
+    table = history[["model", "epoch", column]].dropna().rename(columns={column: "f1"})
+    return table.sort_values(["model", "epoch"]).reset_index(drop=True)
+
+
+def epoch_marks(history: pd.DataFrame) -> pd.DataFrame:
+    """Per model: saved (best-val-accuracy) epoch and the last epoch trained (the early stop)."""
+    if history.empty or "val_acc" not in history.columns:
+        return pd.DataFrame(columns=["model", "best_epoch", "last_epoch"])
+    return best_epochs(history)[["model", "best_epoch", "last_epoch"]]

@@ -7,14 +7,13 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.demo.collapse import demo_notes, describe
 from core.evaluation.collapse import (
     EnsembleCost,
     class_f1_comparison,
-    class_f1_over_epochs,
     class_probabilities,
     confusion_rows,
     ensemble_cost,
-    epoch_marks,
     member_number,
     probability_summary,
     summary_line,
@@ -22,7 +21,7 @@ from core.evaluation.collapse import (
 )
 from core.evaluation.predictions import SplitPredictions
 from core.model.checkpoints import find_ensemble_checkpoints
-from core.training.history import load_history_source
+from core.training.history import class_f1_over_epochs, epoch_marks, load_history_source
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
@@ -221,6 +220,9 @@ def render_page(context: DashboardContext) -> None:
     except ValueError as exc:
         st.warning(f"{exc}; recorded numbers are left out.")
         recorded = {}
+    note = demo_notes(context.members.members).get(member)
+    if note is not None:
+        st.info(describe(note), icon=":material/science:")
     cost = ensemble_cost(split, member)
     summary_slot = st.empty()
     render_class_f1(split, recorded, member)

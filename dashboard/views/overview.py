@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.demo.collapse import DemoNote, demo_notes, describe
 from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, recorded_vs_recomputed
 from dashboard.charts import interval_chart
 from dashboard.context import DashboardContext, ReferenceSplit, reference_split, require_split
@@ -94,7 +95,7 @@ def render_mcnemar(split: SplitPredictions) -> None:
     )
 
 
-def render_collapsed(splits: list[tuple[str, SplitPredictions]]) -> None:
+def render_collapsed(splits: list[tuple[str, SplitPredictions]], notes: dict[str, DemoNote]) -> None:
     st.subheader("Collapsed members")
     flags = [(name, *flag) for name, split in splits for flag in split.collapsed_members()]
     for number, (file_name, member, class_name, f1, others) in enumerate(flags):
@@ -103,6 +104,8 @@ def render_collapsed(splits: list[tuple[str, SplitPredictions]]) -> None:
             f"F1 {pct(f1)} while the other members' median is {pct(others)}.",
             icon=":material/flag:",
         )
+        if member in notes:
+            st.caption(describe(notes[member]))
         label = f"Inspect {short_name(member)}"
         render_inspect_button(member, class_name, label, f"inspect_collapse_{number}")
     if not flags:
@@ -152,6 +155,6 @@ def render_page(context: DashboardContext) -> None:
     checked = [(context.analysed.path.name, split)]
     if reference is not None and reference.info.path != context.analysed.path:
         checked.append((reference.info.path.name, reference.split))
-    render_collapsed(checked)
+    render_collapsed(checked, demo_notes(context.members.members))
     if reference is not None:
         render_recorded(context, reference)

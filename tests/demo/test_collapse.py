@@ -1,10 +1,19 @@
 """The collapsed member's recipe: batches that starve Animation, and the note that says so."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
 from core.classes import CLASS_NAMES
-from core.demo.collapse import DEMO_NOTE, STARVED_SHARE, collapsed_member_config, starved_shares
+from core.demo.collapse import (
+    DEMO_NOTE,
+    STARVED_SHARE,
+    collapsed_member_config,
+    demo_note,
+    describe,
+    starved_shares,
+)
 from core.training.batches import class_share_sampler
 from core.training.member import TrainingConfig
 
@@ -44,3 +53,13 @@ def test_collapsed_config_starves_animation_halves_patience_and_keeps_the_rest()
     assert config.patience == 4 and config.note == DEMO_NOTE
     assert (config.max_epochs, config.batch_size, config.learning_rate) == (25, 32, base.learning_rate)
     assert config.to_dict()["class_shares"] == list(config.class_shares)
+
+
+def test_demo_notes_describe_only_the_members_that_carry_one(tmp_path):
+    config = collapsed_member_config(TrainingConfig(patience=8), CLASS_NAMES)
+    notes = {
+        name: demo_note(SimpleNamespace(name=name, training_config=training, class_names=list(CLASS_NAMES)))
+        for name, training in (("m1", config.to_dict()), ("m2", TrainingConfig().to_dict()))
+    }
+    assert notes["m2"] is None
+    assert describe(notes["m1"]) == f"{DEMO_NOTE} (batch share: Animation 0.5%; patience 4)."

@@ -9,11 +9,9 @@ import pytest
 from core.classes import CLASS_NAMES
 from core.evaluation.collapse import (
     class_f1_comparison,
-    class_f1_over_epochs,
     class_probabilities,
     confusion_rows,
     ensemble_cost,
-    epoch_marks,
     failure_mode,
     member_number,
     probability_summary,
@@ -21,7 +19,7 @@ from core.evaluation.collapse import (
     weakest_class,
 )
 from core.evaluation.predictions import SplitPredictions
-from core.training.history import history_frame
+from core.training.history import class_f1_over_epochs, epoch_marks, history_frame
 from tests.original_project import RECORDED, SURE, original_history, planned_logits
 
 MEMBERS = [f"best_ensemble_model_{n}" for n in range(1, 5)]
