@@ -117,7 +117,7 @@ def score_predictors(
     }
 
 
-def usable_ensemble(checkpoint_paths: Sequence[Path], device: torch.device) -> Ensemble:
+def usable_ensemble(checkpoint_paths: Sequence[Path], device: torch.device | str | None) -> Ensemble:
     """The members that load; a broken checkpoint is skipped (its error kept in `errors`) unless
     none loads, or the loaded ones disagree on the number of classes."""
     ensemble = load_ensemble(checkpoint_paths, device)
