@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.paths import ProjectPaths
-from dashboard.plain_text import plain
+from dashboard.plain_text import WORD_JOINER, plain
 from tests.bad_inputs import (
     BAD_RUNS,
     write_bad_checkpoint,
@@ -36,7 +36,7 @@ OVERVIEW, RUNS = PAGES[0], PAGES[-1]
 
 def shown(text: str) -> str:
     """What the user reads of an escaped Markdown string."""
-    return re.sub(r"\\(.)", r"\1", text)
+    return re.sub(r"\\(.)", r"\1", text).replace(WORD_JOINER, "")
 
 
 def bad_member(paths: ProjectPaths) -> None:
@@ -135,11 +135,15 @@ def test_the_stray_file_is_not_offered_as_a_split(tmp_path: Path, monkeypatch: p
 @pytest.mark.parametrize(
     ("text", "escaped"),
     [
-        ("**x** [link](http://example.invalid).mp4", r"\*\*x\*\* \[link\](http\://example.invalid).mp4"),
+        (
+            "**x** [link](http://example.invalid).mp4",
+            "\\*\\*x\\*\\* \\[link\\](http:\u2060//example.invalid).mp4",
+        ),
         ("best_ensemble_model_1.pt", "best_ensemble_model_1.pt"),
         ("<b>_a_</b> $x$", r"\<b\>\_a\_\</b\> \$x\$"),
         ("- 1. item", r"\- 1. item"),
         ("1. first\nsecond", r"1\. first second"),
+        ("me@x.invalid or www.x.invalid", "me\u2060@x.invalid or www\u2060.x.invalid"),
     ],
 )
 def test_plain_escapes_markdown_and_reads_the_same(text: str, escaped: str) -> None:
