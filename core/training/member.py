@@ -143,6 +143,7 @@ class EnsembleReport:
     """Finished members of the interrupted run that no longer load, with why; they were retrained."""
 
 
+
 def _loader(dataset: SequenceDataset, batch_size: int, *, sampler: Any = None) -> DataLoader:
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=pad_collate)
 
