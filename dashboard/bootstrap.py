@@ -27,15 +27,21 @@ def ensure_demo_bundle(paths: ProjectPaths) -> None:
         "put your own `models_enhanced/` and `features_enhanced/` here to analyse your classifier."
     )
     # Imported here: the generator and trainer are only needed on a machine without artifacts.
-    from core.demo.bundle import build_demo_bundle
+    from core.demo.bundle import DemoError, build_demo_bundle
 
     bar = st.progress(0.0, text="Waiting for another session's build…")
     with demo_build_lock():
         if not has_any_artifacts(paths):
-            build_demo_bundle(
-                paths.root,
-                scale=os.environ.get(DEMO_SCALE_ENV, "full"),
-                progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
-            )
+            try:
+                # Never with overwrite: the user's own files under data/demo/ stop the build.
+                build_demo_bundle(
+                    paths.root,
+                    scale=os.environ.get(DEMO_SCALE_ENV, "full"),
+                    progress=lambda stage, fraction: bar.progress(min(max(fraction, 0.0), 1.0), text=stage),
+                )
+            except DemoError as exc:
+                bar.empty()
+                st.error(str(exc), icon="🛑")
+                st.stop()
     bar.empty()
     st.rerun()

@@ -15,8 +15,10 @@ from core.evaluation.split_choice import chosen_or_default, validation_file
 from core.features.inventory import FeatureFileInfo, feature_files
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.model.ensemble import Ensemble, compatibility_problems, member_problems
+from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from dashboard.cache import feature_info, load_members
+from dashboard.plain_text import plain
 from dashboard.predictions import split_predictions
 
 ANALYSED_SPLIT_KEY = "analysed_features"
@@ -62,8 +64,21 @@ def build_context() -> DashboardContext:
     context.problems += incompatible
     if incompatible:
         return context
-    context.split = split_predictions(paths, members, analysed.path)
+    context.split = _predictions_or_problem(context, analysed)
     return context
+
+
+def _predictions_or_problem(
+    context: DashboardContext, info: FeatureFileInfo, modes: tuple[str, ...] = TTA_MODES
+) -> SplitPredictions | None:
+    """A file can look fine until its values are read (NaN, a model giving NaN): that becomes a
+    problem in the sidebar, and the pages that do not need this file keep working."""
+    try:
+        return split_predictions(context.paths, context.members, info.path, modes)
+    except ValueError as exc:
+        problem = f"{info.path.name} cannot be analysed: {exc}"
+        context.problems.append(problem)
+        return None
 
 
 def require_split(context: DashboardContext) -> SplitPredictions:
@@ -78,7 +93,7 @@ def require_split(context: DashboardContext) -> SplitPredictions:
         else:
             st.error(
                 "The checkpoints cannot be evaluated on the chosen features file: "
-                + " ".join(context.problems)
+                + plain(" ".join(context.problems))
             )
         st.stop()
     return context.split
@@ -95,9 +110,12 @@ def reference_split(context: DashboardContext) -> ReferenceSplit | None:
     """Members' unaugmented predictions on the validation features when they exist (the split
     training recorded its numbers on), else the analysed split."""
     info = validation_file(context.features, context.members.members)
-    if info is None:
-        if context.split is None or context.analysed is None:
-            return None
-        return ReferenceSplit(context.analysed, context.split, is_validation=False)
-    split = split_predictions(context.paths, context.members, info.path, modes=UNAUGMENTED)
-    return ReferenceSplit(info, split, is_validation=True)
+    split = _predictions_or_problem(context, info, UNAUGMENTED) if info is not None else None
+    if info is not None and split is not None:
+        return ReferenceSplit(info, split, is_validation=True)
+    if info is not None:
+        # Shown now: the sidebar was drawn before this page asked for the validation split.
+        st.sidebar.warning(plain(context.problems[-1]), icon="⚠️")
+    if context.split is None or context.analysed is None:
+        return None
+    return ReferenceSplit(context.analysed, context.split, is_validation=False)

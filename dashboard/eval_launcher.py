@@ -15,6 +15,7 @@ from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
 from dashboard.cache import job_registry
 from dashboard.context import DashboardContext
+from dashboard.plain_text import plain
 from dashboard.theme import short_name
 
 SESSION_JOBS_KEY = "evaluation_jobs"
@@ -119,7 +120,7 @@ def render_job(snapshot: JobSnapshot, registry: JobRegistry) -> None:
     elif snapshot.state is JobState.CANCELLED:
         st.info("Evaluation cancelled; nothing was written.")
     elif snapshot.state is JobState.FAILED:
-        st.error(f"Evaluation failed: {snapshot.error}")
+        st.error(f"Evaluation failed: {plain(snapshot.error)}")
 
 
 def job_status(registry: JobRegistry) -> None:

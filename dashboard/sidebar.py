@@ -9,6 +9,7 @@ from core.evaluation.split_choice import readable_features
 from core.features.inventory import FeatureFileInfo
 from core.model.checkpoints import LoadedCheckpoint
 from dashboard.context import ANALYSED_SPLIT_KEY, DashboardContext
+from dashboard.plain_text import plain
 from dashboard.theme import pct
 
 
@@ -30,7 +31,7 @@ def _checkpoint_line(member: LoadedCheckpoint) -> str:
     shape = f"H{c.hidden_dim}×{c.num_lstm_layers}L, {c.num_attention_heads} heads, {c.feature_dim}-d in"
     recorded = member.recorded_val_acc
     val = f"val acc {pct(recorded)}" if recorded is not None else "val acc not recorded"
-    return f"**{member.name}** — {shape}; {val}; {_recipe_text(member)}"
+    return f"**{plain(member.name)}** — {shape}; {val}; {_recipe_text(member)}"
 
 
 def render_loaded(context: DashboardContext) -> None:
@@ -65,7 +66,7 @@ def render_split_choice(context: DashboardContext) -> None:
 
 def render_problems(context: DashboardContext) -> None:
     for problem in context.problems:
-        st.sidebar.warning(problem, icon="⚠️")
+        st.sidebar.warning(plain(problem), icon="⚠️")
 
 
 def render_sidebar(context: DashboardContext) -> None:

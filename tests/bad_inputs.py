@@ -3,6 +3,7 @@ message naming it while everything else keeps working."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,8 @@ import h5py
 import numpy as np
 import torch
 
-from tests.factories import TINY_CONFIG, make_model
+from core.paths import ProjectPaths
+from tests.factories import TINY_CONFIG, make_model, write_project
 
 CheckpointMutator = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -152,3 +154,75 @@ def write_bad_features(path: Path, kind: str) -> str:
     writer, message = {**BAD_FEATURE_FILES, "nan_values": NAN_FEATURES}[kind]
     writer(path)
     return message
+
+
+RunMutator = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _without(key: str) -> RunMutator:
+    return lambda document: {k: v for k, v in document.items() if k != key}
+
+
+def _string_accuracy(document: dict[str, Any]) -> dict[str, Any]:
+    predictors = {name: dict(scores) for name, scores in document["predictors"].items()}
+    predictors["ensemble"]["accuracy"] = "ninety"
+    return {**document, "predictors": predictors}
+
+
+def _nan_accuracy(document: dict[str, Any]) -> dict[str, Any]:
+    predictors = {name: dict(scores) for name, scores in document["predictors"].items()}
+    predictors["ensemble"]["accuracy"] = float("nan")
+    return {**document, "predictors": predictors}
+
+
+# name -> (how to break a run document written by `save_run`, what the one-line message must say);
+# each keeps the right `format`, so only the field checks can tell.
+BAD_RUNS: dict[str, tuple[RunMutator, str]] = {
+    "predictors_a_list": (
+        lambda document: {**document, "predictors": list(document["predictors"])},
+        "'predictors' should be a dict, found list",
+    ),
+    "string_accuracy": (_string_accuracy, "predictor 'ensemble': 'accuracy' should be a finite number"),
+    "nan_accuracy": (_nan_accuracy, "predictor 'ensemble': 'accuracy' should be a finite number, found nan"),
+    "no_features_file": (_without("features_file"), "'features_file' is missing"),
+}
+
+
+def write_bad_run(path: Path, kind: str, good_run: Path) -> str:
+    """A copy of the run at `good_run` (same folder, sharing its sidecar) broken as BAD_RUNS[kind]."""
+    mutate, message = BAD_RUNS[kind]
+    path.write_text(json.dumps(mutate(json.loads(good_run.read_text()))))
+    return message
+
+
+def write_nan_into(path: Path, video: int = 1) -> None:
+    """Put a NaN into one stored video of a valid features file (found only when values are read)."""
+    with h5py.File(path, "r+") as handle:
+        handle["features"][video, 0, 0] = np.nan
+
+
+def write_good_run(root: Path, name: str = "good.json") -> Path:
+    """A real evaluation run of the project's checkpoints on its test split, saved under runs/."""
+    from core.evaluation.runs import run_evaluation, save_run
+    from core.model.checkpoints import find_ensemble_checkpoints
+
+    paths = ProjectPaths.at(root)
+    checkpoints = find_ensemble_checkpoints(paths.models_dir)
+    run = run_evaluation(checkpoints, paths.features_file("test"), tta_modes=(), device="cpu")
+    paths.runs_dir.mkdir(parents=True, exist_ok=True)
+    return save_run(run, paths.runs_dir / name)
+
+
+def write_bad_project(root: Path) -> Path:
+    """One project with a broken member (NaN weights), a NaN in the validation split, a stray
+    HDF5 whose `features` is a group under features_enhanced/archive/, and a malformed run."""
+    write_project(root)
+    paths = ProjectPaths.at(root)
+    good = write_good_run(root)
+    write_bad_run(paths.runs_dir / "broken_run.json", "predictors_a_list", good)
+    write_bad_checkpoint(paths.checkpoint(2), "nan_weights")
+    write_nan_into(paths.features_file("val"))
+    archive = paths.features_dir / "archive"
+    archive.mkdir()
+    write_bad_features(archive / "old.h5", "features_is_a_group")
+    return root

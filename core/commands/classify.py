@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from core.commands.weights import fetch_weights
-from core.evaluation.runs import resolve_checkpoint_paths
+from core.evaluation.runs import resolve_checkpoint_paths, usable_ensemble
 from core.features.backbones import BackboneError
 from core.features.extraction import (
     RecipeError,
@@ -23,7 +23,6 @@ from core.features.extraction import (
 from core.features.recipe import FeatureRecipe
 from core.features.store import open_features
 from core.model.checkpoints import LoadedCheckpoint
-from core.model.ensemble import load_ensemble
 from core.model.inference import (
     ENSEMBLE,
     ENSEMBLE_TTA,
@@ -132,9 +131,10 @@ def print_result(result: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
-    for warning in warnings:
+    ensemble = usable_ensemble(paths, args.device)
+    for warning in [*warnings, *(f"skipped {error}" for error in ensemble.errors)]:
         print(f"warning: {warning}", file=sys.stderr)
-    members = load_ensemble(paths, args.device, strict=True).members
+    members = ensemble.members
     recipe = ensemble_recipe(members, args.features)
     fetch_weights(recipe.backbone, args.weights)
     results = []

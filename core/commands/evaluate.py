@@ -35,8 +35,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
     with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -52,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             warnings=warnings,
         )
+    # Missing or skipped members do not stop the run; each is said once, and kept in the run.
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     save_run(result, args.out)
     for name, scores in result.scores.items():
         print(f"{name:28s} accuracy {scores.accuracy:5.1f}%  weighted F1 {scores.f1_weighted:5.1f}%")

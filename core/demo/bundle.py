@@ -9,6 +9,7 @@ one process without data-loader workers.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -164,12 +165,25 @@ class _StageProgress:
             self.callback(text, min(overall, 1.0))
 
 
+# What the demo writes under data/demo/: its manifest and <split>/<category>/<sub>/<sub>_<seed>.mp4.
+_DEMO_FILE = re.compile(r"(manifest\.json|[^/]+/[^/]+/([^/]+)/\2_\d{10}\.mp4)")
+
+
+def foreign_demo_files(paths: ProjectPaths) -> list[Path]:
+    """Files under data/demo/ that a demo build did not write: a rebuild would delete them."""
+    folder = paths.demo_videos_dir
+    if not folder.is_dir():
+        return []
+    files = (p for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink())
+    return [p for p in files if not _DEMO_FILE.fullmatch(p.relative_to(folder).as_posix())]
+
+
 def _check_target_free(paths: ProjectPaths, overwrite: bool) -> None:
-    occupied = [p for p in expected_artifacts(paths.root) if p.exists()]
+    occupied = [p for p in expected_artifacts(paths.root) if p.exists()] + foreign_demo_files(paths)
     if occupied and not overwrite:
         names = ", ".join(str(p.relative_to(paths.root)) for p in occupied[:3])
         raise DemoError(
-            f"{paths.root} already holds artifacts ({names}, ...); the demo build would replace them. "
+            f"{paths.root} already holds files the demo build would replace ({names}, ...). "
             "Use another root folder, or pass --overwrite to replace them"
         )
 

@@ -25,7 +25,13 @@ from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
 from core.features.store import load_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints, missing_ensemble_members
-from core.model.ensemble import class_name_warnings, compatibility_problems, load_ensemble
+from core.model.ensemble import (
+    Ensemble,
+    class_count_problem,
+    class_name_warnings,
+    compatibility_problems,
+    load_ensemble,
+)
 from core.model.inference import DEFAULT_BATCH_SIZE, predict_split, predictor_probabilities
 from core.model.tta import TTA_MODES, validate_modes
 
@@ -111,6 +117,18 @@ def score_predictors(
     }
 
 
+def usable_ensemble(checkpoint_paths: Sequence[Path], device: torch.device | str | None) -> Ensemble:
+    """The members that load; a broken checkpoint is skipped (its error kept in `errors`) unless
+    none loads, or the loaded ones disagree on the number of classes."""
+    ensemble = load_ensemble(checkpoint_paths, device)
+    if not ensemble.members:
+        raise EvaluationError("no usable checkpoint: " + "; ".join(ensemble.errors))
+    mixed = class_count_problem(ensemble.members)
+    if mixed:
+        raise EvaluationError(mixed)
+    return ensemble
+
+
 def run_evaluation(
     checkpoint_paths: Sequence[Path],
     features_path: str | Path,
@@ -124,7 +142,7 @@ def run_evaluation(
     """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split."""
     started = time.perf_counter()
     device = torch.device(device) if device is not None else default_device()
-    ensemble = load_ensemble(checkpoint_paths, device, strict=True)
+    ensemble = usable_ensemble(checkpoint_paths, device)
     feature_set = load_feature_set(features_path)
     problems = compatibility_problems(ensemble.members, feature_set)
     if problems:
@@ -143,7 +161,11 @@ def run_evaluation(
         class_names=list(feature_set.class_names),
         video_names=list(feature_set.video_names),
         labels=feature_set.labels.astype(np.int64),
-        warnings=[*warnings, *class_name_warnings(ensemble.members, feature_set)],
+        warnings=[
+            *warnings,
+            *(f"skipped {error}" for error in ensemble.errors),
+            *class_name_warnings(ensemble.members, feature_set),
+        ],
         scores=score_predictors(feature_set.labels, predictors, len(feature_set.class_names)),
         probabilities=probabilities.astype(np.float32),
         elapsed_s=round(time.perf_counter() - started, 3),
@@ -185,10 +207,16 @@ def save_run(run: EvaluationRun, path: str | Path) -> Path:
     """Write the sidecar, then the JSON, each atomically: a reader that sees the JSON finds its
     probabilities complete."""
     path = Path(path)
+    if not np.isfinite(run.probabilities).all():
+        raise EvaluationError(f"{path}: not written, the probabilities contain NaN or infinite values")
+    try:
+        document = json.dumps(_run_document(run, sidecar_path(path).name), allow_nan=False)
+    except ValueError:
+        raise EvaluationError(f"{path}: not written, a score is NaN or infinite") from None
     sidecar = sidecar_path(path)
     with atomic_path(sidecar) as tmp, tmp.open("wb") as handle:
         np.savez(handle, probabilities=run.probabilities.astype(np.float32))
-    atomic_write_text(path, json.dumps(_run_document(run, sidecar.name)))
+    atomic_write_text(path, document)
     return path
 
 
@@ -199,7 +227,42 @@ def _stored_probabilities(path: Path, document: Mapping[str, Any]) -> np.ndarray
         return sidecar["probabilities"].astype(np.float32)
 
 
+# Fields a run must hold, with the JSON type each must have.
+_REQUIRED_FIELDS: dict[str, type] = {
+    "features_file": str,
+    "members": list,
+    "tta_modes": list,
+    "class_names": list,
+    "video_names": list,
+    "labels": list,
+    "predictors": dict,
+}
+_SCORE_NUMBERS = ("accuracy", "f1_weighted")
+
+
+def _is_finite_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _check_document(document: Mapping[str, Any]) -> None:
+    """Types checked before anything is built, so a hand-edited run fails with the field's name."""
+    for key, kind in _REQUIRED_FIELDS.items():
+        if key not in document:
+            raise ValueError(f"'{key}' is missing")
+        if not isinstance(document[key], kind):
+            raise ValueError(f"'{key}' should be a {kind.__name__}, found {type(document[key]).__name__}")
+    for name, scores in document["predictors"].items():
+        if not isinstance(scores, dict):
+            raise ValueError(f"predictor {name!r}: scores should be a dict, found {type(scores).__name__}")
+        for key in _SCORE_NUMBERS:
+            if not _is_finite_number(scores.get(key)):
+                raise ValueError(
+                    f"predictor {name!r}: '{key}' should be a finite number, found {scores.get(key)!r}"
+                )
+
+
 def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun:
+    _check_document(document)
     run = EvaluationRun(
         created_utc=str(document.get("created_utc", "")),
         features_file=str(document["features_file"]),
@@ -219,6 +282,8 @@ def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun
     expected = (len(run.members), len(run.tta_modes), run.num_videos, len(run.class_names))
     if run.probabilities.shape != expected:
         raise ValueError(f"probabilities are shaped {run.probabilities.shape}, expected {expected}")
+    if not np.isfinite(run.probabilities).all():
+        raise ValueError("probabilities contain NaN or infinite values")
     return run
 
 

@@ -114,6 +114,15 @@ def class_name_warnings(members: Sequence[LoadedCheckpoint], features: FeaturesD
     ]
 
 
+def class_count_problem(members: Sequence[LoadedCheckpoint]) -> str | None:
+    """Members that predict different numbers of classes cannot be averaged: says who predicts how many."""
+    counts = {member.name: member.config.num_classes for member in members}
+    if len(set(counts.values())) < 2:
+        return None
+    listing = ", ".join(f"{name} {count}" for name, count in counts.items())
+    return f"ensemble members predict different numbers of classes ({listing}); they cannot be averaged"
+
+
 def member_problems(ensemble: Ensemble, models_dir: Path) -> list[str]:
     """What is wrong with the ensemble itself: broken or missing checkpoints, mixed recipes."""
     problems = list(ensemble.errors)
@@ -124,4 +133,7 @@ def member_problems(ensemble: Ensemble, models_dir: Path) -> list[str]:
     recipes = {m.recipe for m in ensemble.members if m.recipe is not None}
     if len(recipes) > 1:
         problems.append("ensemble members were trained on different feature recipes")
+    mixed = class_count_problem(ensemble.members)
+    if mixed:
+        problems.append(mixed)
     return problems

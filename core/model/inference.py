@@ -28,6 +28,17 @@ ENSEMBLE = "ensemble"
 ENSEMBLE_TTA = "ensemble_tta"
 TTA_PREFIX = "TTA "
 
+
+def _num_classes(models: Sequence[nn.Module]) -> int:
+    counts = [model.config.num_classes for model in models]
+    if len(set(counts)) > 1:
+        listing = ", ".join(f"model {i} {count}" for i, count in enumerate(counts, start=1))
+        raise ValueError(
+            f"the models predict different numbers of classes ({listing}); they cannot be averaged"
+        )
+    return counts[0]
+
+
 def _model_device(models: Sequence[nn.Module]) -> torch.device:
     return next(models[0].parameters()).device
 
@@ -134,9 +145,7 @@ def predict_split(
     items = _plan_items(feature_set.num_frames, modes)
     batches = _plan_batches(items, batch_size)
     units = [(m, batch) for batch in batches for m in range(len(models))]
-    out = np.zeros(
-        (len(models), len(modes), feature_set.num_videos, models[0].config.num_classes), np.float32
-    )
+    out = np.zeros((len(models), len(modes), feature_set.num_videos, _num_classes(models)), np.float32)
     workers = torch.get_num_threads() if target.type == "cpu" else 1
     with (
         _intra_op_threads(1 if workers > 1 else torch.get_num_threads()),
@@ -152,7 +161,23 @@ def predict_split(
             for future in futures:
                 future.cancel()
             raise
+    _require_finite(out)
     return out
+
+
+class NonFinitePredictions(ValueError):
+    """A model produced NaN or infinite probabilities; averaging them would poison the ensemble."""
+
+
+def _require_finite(probabilities: np.ndarray) -> None:
+    """Checked where the numbers enter: nothing averaged, scored or stored may hold NaN."""
+    bad = ~np.isfinite(probabilities).all(axis=-1)
+    if bad.any():
+        members = np.flatnonzero(bad.any(axis=tuple(range(1, bad.ndim)))) + 1
+        raise NonFinitePredictions(
+            f"model(s) {', '.join(map(str, members))} of {probabilities.shape[0]} gave NaN or infinite "
+            f"probabilities for {int(bad.sum())} sequence(s)"
+        )
 
 
 @dataclass(frozen=True)
@@ -171,7 +196,7 @@ def predict_sequence(
     target = _model_device(models)
     sequence = torch.from_numpy(np.ascontiguousarray(features, dtype=np.float32)).to(target)
     length = sequence.shape[0]
-    probabilities = np.zeros((len(models), len(modes), models[0].config.num_classes), dtype=np.float32)
+    probabilities = np.zeros((len(models), len(modes), _num_classes(models)), dtype=np.float32)
     attention = np.zeros((len(models), length), dtype=np.float32)
     with torch.inference_mode():
         for a, mode in enumerate(modes):
@@ -183,6 +208,7 @@ def predict_sequence(
                 probabilities[m, a] = torch.softmax(logits.float(), dim=1)[0].cpu().numpy()
                 if mode == "original":
                     attention[m] = weights[0].float().cpu().numpy()
+    _require_finite(probabilities)
     return SequencePrediction(probabilities, attention, modes)
 
 

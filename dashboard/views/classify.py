@@ -39,6 +39,7 @@ from dashboard.cache import (
 from dashboard.charts import attention_strip, probability_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
+from dashboard.plain_text import plain
 from dashboard.theme import PERCENT_FORMAT, pct, short_name
 from dashboard.weights_progress import download_reporter
 
@@ -60,7 +61,7 @@ def accept_incoming_video(split: SplitPredictions | None) -> None:
     if name is None or split is None:
         return
     if name not in split.video_names:
-        st.warning(f"Video {name} is not in the analysed features file.")
+        st.warning(f"Video {plain(name)} is not in the analysed features file.")
         return
     st.session_state.update(FILTER_DEFAULTS)
     st.session_state["classify_source"] = TEST_VIDEO
@@ -211,7 +212,7 @@ def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe
         return None
     strip = frame_strip(path, recipe.num_frames, recipe.image_size)
     if isinstance(strip, str):
-        st.warning(f"The frames could not be decoded: {strip}")
+        st.warning(f"The frames could not be decoded: {plain(strip)}")
         return None
     return strip
 
@@ -226,7 +227,7 @@ def render_test_video(context: DashboardContext, chosen: list[str], use_tta: boo
     recipe = stored_clip_recipe(context.analysed.recipe, context.members.members)
     player, results = st.columns([1, 2])
     with player:
-        st.markdown(f"**{name}**")
+        st.markdown(f"**{plain(name)}**")
         strip = test_video_strip(context, name, recipe)
     with results:
         render_predictions(
@@ -242,7 +243,7 @@ def upload_recipe(context: DashboardContext) -> FeatureRecipe | None:
         )
         check_recipe_fits_models(recipe, [m.config.feature_dim for m in context.members.members])
     except RecipeError as exc:
-        st.error(f"Uploads cannot be classified faithfully: {exc}.")
+        st.error(f"Uploads cannot be classified faithfully: {plain(exc)}.")
         return None
     return recipe
 
@@ -253,20 +254,24 @@ def featurize_upload(name: str, data: bytes, digest: str, recipe: FeatureRecipe)
     stored = st.session_state.get(UPLOAD_RESULT_KEY)
     if stored is not None and stored[0] == key:
         return stored[1]
-    bar = st.progress(0.0, text=f"Decoding {recipe.num_frames} frames of {name}…")
+    bar = st.progress(0.0, text=f"Decoding {recipe.num_frames} frames of {plain(name)}…")
 
     def report(fraction: float) -> None:
-        bar.progress(min(fraction, 1.0), text=f"Featurising {name} with {recipe.backbone}: {fraction:.0%}")
+        bar.progress(
+            min(fraction, 1.0), text=f"Featurising {plain(name)} with {recipe.backbone}: {fraction:.0%}"
+        )
 
     try:
         ensure_backbone_weights(recipe.backbone, progress=download_reporter(bar, recipe.backbone))
         with upload_as_temp_file(data, name) as path:
             result = featurize_clip_with_frames(path, recipe, progress=report)
     except VideoDecodeError as exc:
-        st.error(f"{name}: {exc.problem}. Upload a video file with at least a few seconds of frames.")
+        st.error(
+            f"{plain(name)}: {plain(exc.problem)}. Upload a video file with at least a few seconds of frames."
+        )
         return None
     except (UnsupportedUpload, RecipeError, BackboneError) as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
     finally:
         bar.empty()
@@ -297,7 +302,7 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     prediction = upload_prediction(digest, result.features, context.members.members)
     player, results = st.columns([1, 2])
     with player:
-        st.markdown(f"**{uploaded.name}**")
+        st.markdown(f"**{plain(uploaded.name)}**")
         show_player(playable_upload(digest, uploaded.name, data))
     with results:
         render_predictions(prediction, context.member_names, chosen, use_tta, _class_names(context), None)

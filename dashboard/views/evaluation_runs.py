@@ -12,6 +12,7 @@ from core.evaluation.run_compare import RunMismatchError, common_predictors, com
 from core.evaluation.runs import EvaluationRun, list_runs
 from dashboard.context import DashboardContext
 from dashboard.navigation import render_open_in_classify
+from dashboard.plain_text import plain
 from dashboard.theme import short_name
 from dashboard.views.metrics import percent_columns, render_metric_views
 
@@ -42,12 +43,12 @@ def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
 def render_run(path: Path, run: EvaluationRun) -> None:
     st.subheader(f"Run `{path.name}`")
     st.caption(
-        f"{Path(run.features_file).name} · {run.num_videos} videos · members "
-        f"{', '.join(run.members)} · TTA modes {', '.join(run.tta_modes)} · {run.device} · "
+        f"{plain(Path(run.features_file).name)} · {run.num_videos} videos · members "
+        f"{plain(', '.join(run.members))} · TTA modes {', '.join(run.tta_modes)} · {run.device} · "
         f"{run.elapsed_s:.1f} s"
     )
     for warning in run.warnings:
-        st.warning(warning)
+        st.warning(plain(warning))
     render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
 
 
@@ -67,7 +68,7 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
     try:
         comparison = compare_runs(run_a, run_b, predictor)
     except RunMismatchError as exc:
-        st.error(f"Cannot compare `{path_a.name}` and `{path_b.name}`: {exc}.")
+        st.error(f"Cannot compare `{path_a.name}` and `{path_b.name}`: {plain(exc)}.")
         return
     columns = st.columns(3)
     columns[0].metric("Right → wrong (A→B)", comparison.right_to_wrong)
@@ -93,7 +94,7 @@ def render_page(context: DashboardContext) -> None:
     st.title("Evaluation runs")
     listing = list_runs(runs_dir)
     for problem in listing.unreadable:
-        st.warning(f"Skipped {problem}")
+        st.warning(f"Skipped {plain(problem)}")
     if not listing.runs:
         st.info(
             f"No evaluation runs in `{runs_dir}` yet. Start one from the sidebar (Evaluation run), or run "

@@ -11,6 +11,7 @@ from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
 from dashboard.charts import interval_chart
 from dashboard.context import DashboardContext, ReferenceSplit, reference_split, require_split
 from dashboard.navigation import render_inspect_button
+from dashboard.plain_text import plain
 from dashboard.theme import PERCENT_FORMAT, pct, pct_interval, short_name
 
 # Recomputed and recorded numbers are shown to one decimal; smaller gaps are rounding noise.
@@ -126,7 +127,7 @@ def render_recorded(context: DashboardContext, reference: ReferenceSplit) -> Non
     try:
         recorded = context.recorded()
     except ValueError as exc:
-        st.error(f"{exc}. Fix or remove the file to compare recorded numbers.")
+        st.error(f"{plain(exc)}. Fix or remove the file to compare recorded numbers.")
         return
     table = recorded_vs_recomputed(recorded, reference.split)
     table["checkpoint"] = [short_name(name) for name in table["checkpoint"]]

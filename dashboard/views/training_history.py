@@ -16,6 +16,7 @@ from core.model.checkpoints import find_ensemble_checkpoints
 from core.training.history import HistorySource, best_epochs, load_history_source
 from core.training.snapshots import TARGET_ACCURACY, epoch_snapshot, history_models, model_epochs, next_epoch
 from dashboard.context import DashboardContext
+from dashboard.plain_text import plain
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map
 
 EPOCH_KEY = "history_epoch"
@@ -194,9 +195,11 @@ def render_playback(history: pd.DataFrame, models: list[int], class_names: list[
 
 def render_source(source: HistorySource) -> None:
     if source.csv_missing:
-        st.info(f"{source.csv_problem}. Showing the {source.origin} instead.")
+        st.info(f"{plain(source.csv_problem)}. Showing the {source.origin} instead.")
     elif source.csv_problem:
-        st.error(f"{source.csv_problem}. Fix or regenerate the file; showing the {source.origin} meanwhile.")
+        st.error(
+            f"{plain(source.csv_problem)}. Fix or regenerate the file; showing the {source.origin} meanwhile."
+        )
     else:
         st.caption(f"From `{source.origin}`")
 
