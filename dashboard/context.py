@@ -17,7 +17,7 @@ from core.model.checkpoints import find_ensemble_checkpoints
 from core.model.ensemble import Ensemble, compatibility_problems, member_problems
 from core.paths import ProjectPaths
 from dashboard.cache import feature_info, load_members
-from dashboard.predictions import split_predictions
+from dashboard.predictions import PendingTta, split_predictions
 
 ANALYSED_SPLIT_KEY = "analysed_features"
 UNAUGMENTED = ("original",)
@@ -36,6 +36,7 @@ class DashboardContext:
     analysed: FeatureFileInfo | None
     problems: list[str] = field(default_factory=list)
     split: SplitPredictions | None = None
+    tta_pending: PendingTta | None = None
 
     @property
     def member_names(self) -> list[str]:
@@ -62,7 +63,7 @@ def build_context() -> DashboardContext:
     context.problems += incompatible
     if incompatible:
         return context
-    context.split = split_predictions(paths, members, analysed.path)
+    context.split, context.tta_pending = split_predictions(paths, members, analysed.path)
     return context
 
 
@@ -99,5 +100,5 @@ def reference_split(context: DashboardContext) -> ReferenceSplit | None:
         if context.split is None or context.analysed is None:
             return None
         return ReferenceSplit(context.analysed, context.split, is_validation=False)
-    split = split_predictions(context.paths, context.members, info.path, modes=UNAUGMENTED)
+    split, _ = split_predictions(context.paths, context.members, info.path, modes=UNAUGMENTED)
     return ReferenceSplit(info, split, is_validation=True)

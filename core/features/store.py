@@ -88,6 +88,16 @@ def _bad_rows_message(features: np.ndarray, start: int, names: Sequence[str]) ->
     return f"{bad_rows.size} video(s) contain NaN or inf values: {listed}"
 
 
+@dataclass(frozen=True)
+class FeatureIndex:
+    """What labels a split's rows, without the features: all a page needs beside predictions."""
+
+    labels: np.ndarray
+    num_frames: np.ndarray
+    video_names: list[str]
+    class_names: list[str]
+
+
 def legacy_video_names(index_dir: Path, num_videos: int) -> list[str] | None:
     """Names from the original `processed_data.pt` index, in feature-row order (DESIGN §5).
 
@@ -376,6 +386,13 @@ def default_legacy_index_dir(path: Path) -> Path | None:
 def open_features(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureFile:
     path = Path(path)
     return FeatureFile(path, legacy_index_dir or default_legacy_index_dir(path))
+
+
+def load_feature_index(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureIndex:
+    """Labels, lengths and names of a split; the features stay on disk."""
+    with open_features(path, legacy_index_dir) as handle:
+        handle.require_videos()
+        return FeatureIndex(handle.labels, handle.num_frames, handle.video_names, handle.class_names)
 
 
 def load_feature_set(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureSet:
