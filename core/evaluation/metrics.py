@@ -9,13 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
-from sklearn.metrics import (
-    accuracy_score,
-    cohen_kappa_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import cohen_kappa_score
 
 
 @dataclass(frozen=True)
@@ -77,16 +71,21 @@ def _interval(bounds: Sequence[float] | None) -> ConfidenceInterval | None:
 
 
 def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> Scores:
-    """Accuracy, weighted F1, per-class precision/recall/F1 (percent) and the confusion matrix."""
-    labels = list(range(num_classes))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0
-    )
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    weighted_f1 = f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)
+    """Accuracy, weighted F1, per-class precision/recall/F1 (percent, scikit-learn's definitions
+    with zero_division=0) and the confusion matrix, all from one bincount: fast at 100k videos."""
+    true = np.asarray(y_true, dtype=np.int64)
+    codes = true * num_classes + np.asarray(y_pred, dtype=np.int64)
+    matrix = np.bincount(codes, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    true_positive = np.diagonal(matrix).astype(float)
+    support = matrix.sum(axis=1)
+    predicted = matrix.sum(axis=0)
+    precision = np.divide(true_positive, predicted, out=np.zeros_like(true_positive), where=predicted > 0)
+    recall = np.divide(true_positive, support, out=np.zeros_like(true_positive), where=support > 0)
+    denominator = support + predicted
+    f1 = np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
     return Scores(
-        accuracy=100.0 * float(accuracy_score(y_true, y_pred)),
-        f1_weighted=100.0 * float(weighted_f1),
+        accuracy=100.0 * float(true_positive.sum() / max(1, len(true))),
+        f1_weighted=100.0 * float(_weighted_f1_of(matrix[None])[0]),
         precision_per_class=tuple((100.0 * precision).tolist()),
         recall_per_class=tuple((100.0 * recall).tolist()),
         f1_per_class=tuple((100.0 * f1).tolist()),
