@@ -45,6 +45,11 @@ class SplitProbabilities:
     pending: PendingTta | None = None
 
 
+def background_key(cache_dir: Path, key: str) -> str:
+    """A background pass is per cache folder: two projects with the same files each store theirs."""
+    return f"{key}@{cache_dir.resolve()}"
+
+
 def _key(members: Ensemble, features_path: Path, modes: tuple[str, ...]) -> str:
     return prediction_key([fingerprint(m.path) for m in members.members], fingerprint(features_path), modes)
 
@@ -86,13 +91,15 @@ def split_probabilities(
     def store_all(rest: np.ndarray) -> None:
         store_probabilities(cache_dir, key, np.concatenate([original, rest], axis=1))
 
+    job_key = background_key(cache_dir, key)
     job = background_predictions().start(
-        key, [m.model for m in members.members], features_path, modes[1:], store_all
+        job_key, [m.model for m in members.members], features_path, modes[1:], store_all
     )
     progress = job.snapshot()
-    if progress.finished and progress.error is None:
-        return SplitProbabilities(stored_probabilities(cache_dir, key), modes)
-    return SplitProbabilities(original, UNAUGMENTED, PendingTta(key, progress))
+    stored = stored_probabilities(cache_dir, key) if progress.finished else None
+    if stored is not None:
+        return SplitProbabilities(stored, modes)
+    return SplitProbabilities(original, UNAUGMENTED, PendingTta(job_key, progress))
 
 
 def split_predictions(

@@ -104,11 +104,13 @@ class BackgroundPredictions:
         on_done: Callable[[np.ndarray], None],
         on_progress: ProgressCallback | None = None,
     ) -> BackgroundPrediction:
-        """The job for `key`, started now unless one was started before (a failed one is kept,
-        so its error is shown instead of retrying on every rerun)."""
+        """The job for `key`, started now unless one is running or has failed (a failed one is
+        kept, so its error is shown instead of retrying on every rerun). A finished one is
+        replaced: its result was handed to `on_done`, so asking again means that result is gone."""
         with self._lock:
             job = self._jobs.get(key)
-            if job is None:
+            progress = job.snapshot() if job is not None else None
+            if progress is None or (progress.finished and progress.error is None):
                 job = BackgroundPrediction(models, features_path, modes, on_done, on_progress)
                 self._jobs[key] = job
             return job

@@ -419,6 +419,7 @@ def test_overview_shows_the_plain_ensemble_while_tta_computes(tmp_path: Path, mo
 
     from core.model.prediction_cache import file_fingerprint, prediction_key
     from dashboard.cache import background_predictions
+    from dashboard.predictions import background_key
 
     root = write_project(tmp_path)
     paths = ProjectPaths.at(root)
@@ -430,7 +431,12 @@ def test_overview_shows_the_plain_ensemble_while_tta_computes(tmp_path: Path, mo
     # The app finds this job under its own key: the TTA pass it would start, held until released.
     models = [load_checkpoint(p).model for p in checkpoints]
     job = background_predictions().start(
-        key, models, features, TTA_MODES[1:], stored.append, on_progress=lambda d, t: release.wait(60)
+        background_key(paths.cache_dir, key),
+        models,
+        features,
+        TTA_MODES[1:],
+        stored.append,
+        on_progress=lambda done, total: release.wait(60),
     )
     monkeypatch.setenv("DASHBOARD_ROOT", str(root))
     at = AppTest.from_file(APP, default_timeout=120)
