@@ -1,9 +1,10 @@
 """Every `st.cache_*` wrapper of the app, and nothing else.
 
-Models and feature sets live in `st.cache_resource` (shared across sessions, inference only);
-fingerprints, split probabilities read back from disk, clip predictions and decoded frames in
-`st.cache_data`. Each wrapper is keyed by content (a hash) or by a file's mtime and size, so an
-edited file is never served stale; the public functions compute those keys.
+Models, split indexes and background TTA passes live in `st.cache_resource` (shared across
+sessions, inference only); fingerprints, split probabilities read back from disk, clip
+predictions and decoded frames in `st.cache_data`. Each wrapper is keyed by content (a hash)
+or by a file's mtime and size, so an edited file is never served stale; the public functions
+compute those keys.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import streamlit as st
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of
 from core.evaluation.jobs import JobRegistry
 from core.features.inventory import FeatureFileInfo, inspect_feature_file
-from core.features.store import FeatureSet, load_feature_set, open_features
+from core.features.store import FeatureIndex, load_feature_index, open_features
+from core.model.background import BackgroundPredictions
 from core.model.checkpoints import LoadedCheckpoint
 from core.model.ensemble import Ensemble, load_ensemble
 from core.model.inference import SequencePrediction, predict_sequence
@@ -65,14 +67,21 @@ def load_members(paths: list[Path], device: str) -> Ensemble:
     return _load_members(tuple(map(str, paths)), tuple(fingerprint(p) for p in paths), device)
 
 
-@st.cache_resource(show_spinner="Reading features…", max_entries=4)
-def _feature_set(path: str, fingerprint_: str) -> FeatureSet:
-    return load_feature_set(path)
+@st.cache_resource(show_spinner="Reading the split's labels…", max_entries=8)
+def _feature_index(path: str, fingerprint_: str) -> FeatureIndex:
+    return load_feature_index(path)
 
 
-def feature_set(path: Path) -> FeatureSet:
-    """A whole split in memory, shared read-only across sessions."""
-    return _feature_set(str(path), fingerprint(path))
+def feature_index(path: Path) -> FeatureIndex:
+    """A split's labels, lengths and names (not its features), shared read-only across sessions."""
+    return _feature_index(str(path), fingerprint(path))
+
+
+@st.cache_resource
+def background_predictions() -> BackgroundPredictions:
+    """One registry of background TTA passes per server process, so a pass survives page
+    switches and reruns and is shared by sessions looking at the same split."""
+    return BackgroundPredictions()
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

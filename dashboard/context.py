@@ -19,7 +19,7 @@ from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from dashboard.cache import feature_info, load_members
 from dashboard.plain_text import plain
-from dashboard.predictions import split_predictions
+from dashboard.predictions import PendingTta, split_predictions
 
 ANALYSED_SPLIT_KEY = "analysed_features"
 UNAUGMENTED = ("original",)
@@ -38,6 +38,7 @@ class DashboardContext:
     analysed: FeatureFileInfo | None
     problems: list[str] = field(default_factory=list)
     split: SplitPredictions | None = None
+    tta_pending: PendingTta | None = None
 
     @property
     def member_names(self) -> list[str]:
@@ -64,13 +65,13 @@ def build_context() -> DashboardContext:
     context.problems += incompatible
     if incompatible:
         return context
-    context.split = _predictions_or_problem(context, analysed)
+    context.split, context.tta_pending = _predictions_or_problem(context, analysed)
     return context
 
 
 def _predictions_or_problem(
     context: DashboardContext, info: FeatureFileInfo, modes: tuple[str, ...] = TTA_MODES
-) -> SplitPredictions | None:
+) -> tuple[SplitPredictions | None, PendingTta | None]:
     """A file can look fine until its values are read (NaN, a model giving NaN): that becomes a
     problem in the sidebar, and the pages that do not need this file keep working."""
     try:
@@ -78,7 +79,7 @@ def _predictions_or_problem(
     except ValueError as exc:
         problem = f"{info.path.name} cannot be analysed: {exc}"
         context.problems.append(problem)
-        return None
+        return None, None
 
 
 def require_split(context: DashboardContext) -> SplitPredictions:
@@ -110,7 +111,7 @@ def reference_split(context: DashboardContext) -> ReferenceSplit | None:
     """Members' unaugmented predictions on the validation features when they exist (the split
     training recorded its numbers on), else the analysed split."""
     info = validation_file(context.features, context.members.members)
-    split = _predictions_or_problem(context, info, UNAUGMENTED) if info is not None else None
+    split, _ = _predictions_or_problem(context, info, UNAUGMENTED) if info is not None else (None, None)
     if info is not None and split is not None:
         return ReferenceSplit(info, split, is_validation=True)
     if info is not None:

@@ -8,6 +8,7 @@ import streamlit as st
 from dashboard.bootstrap import ensure_demo_bundle
 from dashboard.context import DashboardContext, build_context, project_paths
 from dashboard.eval_launcher import render_evaluation_sidebar
+from dashboard.predictions import render_tta_status
 from dashboard.sidebar import render_sidebar
 
 CONTEXT_KEY = "dashboard_context"
@@ -19,6 +20,8 @@ def render_shell() -> DashboardContext:
     st.session_state[CONTEXT_KEY] = context
     render_sidebar(context)
     render_evaluation_sidebar(context)
+    if context.tta_pending is not None:
+        render_tta_status(context.tta_pending)
     return context
 
 

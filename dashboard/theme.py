@@ -46,3 +46,6 @@ def short_name(predictor: str) -> str:
 
 
 PERCENT_FORMAT = "%.1f%%"
+
+# Entries a video select box lists at most; search or tables reach the rest of a large split.
+MAX_PICKER_OPTIONS = 1000

@@ -41,3 +41,10 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         app.run()
         assert not app.exception, [e.value for e in app.exception]
     return root
+
+
+def finish_background_tta() -> None:
+    """Let the TTA passes the app started in the background finish, so the next run shows them."""
+    from dashboard.cache import background_predictions
+
+    background_predictions().wait_all(timeout=120)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import cv2
+import h5py
 import numpy as np
 import pandas as pd
 import torch
@@ -137,3 +139,35 @@ def write_noise_clip(path: Path, count: int = 12, seed: int = 0) -> Path:
         writer.write(rng.integers(0, 256, (40, 48, 3), dtype=np.uint8))
     writer.release()
     return path
+
+
+LARGE_CONFIG = TemporalModelConfig(
+    feature_dim=8, hidden_dim=4, num_lstm_layers=1, num_attention_heads=2, dropout=0.0
+)
+
+
+def write_bulk_features(path: Path, num_videos: int, steps: int = 3, dim: int = 8, seed: int = 0) -> None:
+    """A large split written in one go, in the extractor's layout (one row a call is too slow
+    for 100k videos); names spread over every class and two subcategories."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(num_videos) % len(CLASS_NAMES)
+    names = [f"{CLASS_NAMES[label]}/sub{i % 2}/clip_{i:06d}.mp4" for i, label in enumerate(labels)]
+    with h5py.File(path, "w") as h5:
+        h5.create_dataset("features", data=rng.normal(size=(num_videos, steps, dim)).astype(np.float32))
+        h5["labels"] = labels.astype(np.int64)
+        h5["num_frames"] = rng.integers(1, steps + 1, num_videos).astype(np.int32)
+        h5["video_names"] = np.array(names, dtype=h5py.string_dtype())
+        h5.attrs["category_mapping"] = json.dumps({name: i for i, name in enumerate(CLASS_NAMES)})
+
+
+def write_large_project(root: Path, num_videos: int = 100_000) -> Path:
+    """A project with a `num_videos` test split of tiny features and an ensemble of tiny members."""
+    features = root / "features_enhanced"
+    features.mkdir(parents=True, exist_ok=True)
+    write_ensemble(root / "models_enhanced", config=LARGE_CONFIG, recipe=None)
+    write_bulk_features(features / "test_features_multiscale.h5", num_videos, seed=1)
+    write_bulk_features(features / "val_features_multiscale.h5", 1_000, seed=2)
+    write_training_metrics(root / "models_enhanced" / "training_metrics.csv")
+    write_configuration_analysis(root / "models_enhanced" / "configuration_analysis.json")
+    (root / "runs").mkdir(exist_ok=True)
+    return root

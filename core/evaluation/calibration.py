@@ -66,6 +66,18 @@ class ClassCurve:
     area: float
 
 
+# Points a drawn curve keeps: a 100k-video split gives curves of ~100k thresholds, far more
+# than a chart can show; the area is always computed on the full curve.
+MAX_CURVE_POINTS = 500
+
+
+def _thinned(name: str, x: np.ndarray, y: np.ndarray, area: float) -> ClassCurve:
+    if len(x) > MAX_CURVE_POINTS:
+        keep = np.unique(np.linspace(0, len(x) - 1, MAX_CURVE_POINTS).round().astype(int))
+        x, y = x[keep], y[keep]
+    return ClassCurve(name, x, y, area)
+
+
 def _one_vs_rest(labels: np.ndarray, probabilities: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return (np.asarray(labels) == k).astype(np.int64), probabilities[:, k]
 
@@ -73,14 +85,15 @@ def _one_vs_rest(labels: np.ndarray, probabilities: np.ndarray, k: int) -> tuple
 def roc_curves(labels: np.ndarray, probabilities: np.ndarray, class_names: Sequence[str]) -> list[ClassCurve]:
     """One-vs-rest ROC per class (x = false-positive rate, y = true-positive rate, area = AUC).
 
-    A class with no positive or no negative video has no ROC curve and is left out."""
+    A class with no positive or no negative video has no ROC curve and is left out; curves keep
+    at most `MAX_CURVE_POINTS` points, first and last included."""
     curves = []
     for k, name in enumerate(class_names):
         truth, score = _one_vs_rest(labels, probabilities, k)
         if truth.min() == truth.max():
             continue
         fpr, tpr, _ = roc_curve(truth, score)
-        curves.append(ClassCurve(name, fpr, tpr, float(auc(fpr, tpr))))
+        curves.append(_thinned(name, fpr, tpr, float(auc(fpr, tpr))))
     return curves
 
 
@@ -96,7 +109,7 @@ def precision_recall_curves(
         if truth.sum() == 0:
             continue
         precision, recall, _ = precision_recall_curve(truth, score)
-        curves.append(ClassCurve(name, recall, precision, float(auc(recall, precision))))
+        curves.append(_thinned(name, recall, precision, float(auc(recall, precision))))
     return curves
 
 

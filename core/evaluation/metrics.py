@@ -9,13 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import binomtest
-from sklearn.metrics import (
-    accuracy_score,
-    cohen_kappa_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import cohen_kappa_score
 
 
 @dataclass(frozen=True)
@@ -77,16 +71,21 @@ def _interval(bounds: Sequence[float] | None) -> ConfidenceInterval | None:
 
 
 def compute_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_classes: int) -> Scores:
-    """Accuracy, weighted F1, per-class precision/recall/F1 (percent) and the confusion matrix."""
-    labels = list(range(num_classes))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0
-    )
-    matrix = confusion_matrix(y_true, y_pred, labels=labels)
-    weighted_f1 = f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)
+    """Accuracy, weighted F1, per-class precision/recall/F1 (percent, scikit-learn's definitions
+    with zero_division=0) and the confusion matrix, all from one bincount: fast at 100k videos."""
+    true = np.asarray(y_true, dtype=np.int64)
+    codes = true * num_classes + np.asarray(y_pred, dtype=np.int64)
+    matrix = np.bincount(codes, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+    true_positive = np.diagonal(matrix).astype(float)
+    support = matrix.sum(axis=1)
+    predicted = matrix.sum(axis=0)
+    precision = np.divide(true_positive, predicted, out=np.zeros_like(true_positive), where=predicted > 0)
+    recall = np.divide(true_positive, support, out=np.zeros_like(true_positive), where=support > 0)
+    denominator = support + predicted
+    f1 = np.divide(2 * true_positive, denominator, out=np.zeros_like(true_positive), where=denominator > 0)
     return Scores(
-        accuracy=100.0 * float(accuracy_score(y_true, y_pred)),
-        f1_weighted=100.0 * float(weighted_f1),
+        accuracy=100.0 * float(true_positive.sum() / max(1, len(true))),
+        f1_weighted=100.0 * float(_weighted_f1_of(matrix[None])[0]),
         precision_per_class=tuple((100.0 * precision).tolist()),
         recall_per_class=tuple((100.0 * recall).tolist()),
         f1_per_class=tuple((100.0 * f1).tolist()),
@@ -105,12 +104,19 @@ def bootstrapped_metrics(y_true: Sequence[int], y_pred: Sequence[int], num_class
     )
 
 
-def _batched_weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
-    """Weighted F1 (sklearn's definition, zero_division=0) for each row of [B, N] label arrays."""
-    resamples = y_true.shape[0]
-    flat = (np.arange(resamples)[:, None] * num_classes + y_true) * num_classes + y_pred
-    counts = np.bincount(flat.ravel(), minlength=resamples * num_classes * num_classes)
-    confusion = counts.reshape(resamples, num_classes, num_classes)
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def _batched_confusions(codes: np.ndarray, num_classes: int) -> np.ndarray:
+    """Confusion matrices [B, K, K] of each row of [B, N] pair codes `true * K + predicted`."""
+    resamples = codes.shape[0]
+    cells = num_classes * num_classes
+    flat = (np.arange(resamples) * cells)[:, None] + codes
+    return np.bincount(flat.ravel(), minlength=resamples * cells).reshape(resamples, num_classes, num_classes)
+
+
+def _weighted_f1_of(confusion: np.ndarray) -> np.ndarray:
+    """Weighted F1 (sklearn's definition, zero_division=0) of each confusion matrix [B, K, K]."""
     true_positive = np.diagonal(confusion, axis1=1, axis2=2).astype(float)
     support = confusion.sum(axis=2)
     predicted = confusion.sum(axis=1)
@@ -119,21 +125,34 @@ def _batched_weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: in
     return (f1 * support).sum(axis=1) / support.sum(axis=1)
 
 
+def _batched_weighted_f1(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
+    """Weighted F1 for each row of [B, N] label arrays."""
+    return _weighted_f1_of(_batched_confusions(y_true * num_classes + y_pred, num_classes))
+
+
 def bootstrap_ci(
     y_true: Sequence[int],
     y_pred: Sequence[int],
     num_classes: int,
-    n_resamples: int = 2000,
+    n_resamples: int = BOOTSTRAP_RESAMPLES,
     confidence: float = 0.95,
     seed: int = 0,
 ) -> dict[str, ConfidenceInterval]:
-    """Percentile bootstrap intervals (percent) for accuracy and weighted F1, resampling videos."""
-    true = np.asarray(y_true)
-    pred = np.asarray(y_pred)
+    """Percentile bootstrap intervals (percent) for accuracy and weighted F1, resampling videos.
+
+    Both scores depend on a resample only through its confusion matrix, and resampling N videos
+    with replacement gives that matrix's cells a Multinomial(N, observed cell shares) law. So
+    each resample's matrix is drawn directly: the same bootstrap distribution as resampling
+    video indices, in O(resamples x classes^2) time and memory instead of O(resamples x N).
+    """
+    true = np.asarray(y_true, dtype=np.int64)
+    codes = true * num_classes + np.asarray(y_pred, dtype=np.int64)
+    cells = np.bincount(codes, minlength=num_classes * num_classes)
     rng = np.random.default_rng(seed)
-    rows = rng.integers(0, len(true), size=(n_resamples, len(true)))
-    accuracy = (true[rows] == pred[rows]).mean(axis=1)
-    f1 = _batched_weighted_f1(true[rows], pred[rows], num_classes)
+    counts = rng.multinomial(len(codes), cells / cells.sum(), size=n_resamples)
+    confusion = counts.reshape(n_resamples, num_classes, num_classes)
+    accuracy = np.trace(confusion, axis1=1, axis2=2) / len(codes)
+    f1 = _weighted_f1_of(confusion)
     tail = 100.0 * (1 - confidence) / 2
     out = {}
     for name, values in (("accuracy", accuracy), ("f1_weighted", f1)):

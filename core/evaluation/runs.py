@@ -23,7 +23,7 @@ import torch
 from core.atomic import atomic_path, atomic_write_text
 from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
-from core.features.store import load_feature_set
+from core.features.store import open_features
 from core.model.checkpoints import find_ensemble_checkpoints, missing_ensemble_members
 from core.model.ensemble import (
     Ensemble,
@@ -143,12 +143,14 @@ def run_evaluation(
     started = time.perf_counter()
     device = torch.device(device) if device is not None else default_device()
     ensemble = usable_ensemble(checkpoint_paths, device)
-    feature_set = load_feature_set(features_path)
-    problems = compatibility_problems(ensemble.members, feature_set)
-    if problems:
-        raise EvaluationError("; ".join(problems))
-    modes = computed_modes(tta_modes)
-    probabilities = predict_split(ensemble.models, feature_set, modes, batch_size, device, progress)
+    # Streamed from disk a chunk at a time: memory does not grow with the split's size.
+    with open_features(features_path) as feature_set:
+        feature_set.require_videos()
+        problems = compatibility_problems(ensemble.members, feature_set)
+        if problems:
+            raise EvaluationError("; ".join(problems))
+        modes = computed_modes(tta_modes)
+        probabilities = predict_split(ensemble.models, feature_set, modes, batch_size, device, progress)
     predictors = predictor_probabilities(probabilities, ensemble.names, modes)
     return EvaluationRun(
         created_utc=datetime.now(UTC).isoformat(timespec="seconds"),

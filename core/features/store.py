@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -17,6 +17,10 @@ from core.features.recipe import RECIPE_ATTR, FeatureRecipe
 from core.paths import ProjectPaths, split_of
 
 REQUIRED_DATASETS: tuple[str, ...] = ("features", "labels", "num_frames")
+# A streamed read holds about this many bytes of padded features at a time, and never more
+# than MAX_CHUNK_ROWS videos, so per-chunk bookkeeping stays small for tiny features too.
+CHUNK_BYTES = 64 * 2**20
+MAX_CHUNK_ROWS = 4096
 _STRING_DTYPE = h5py.string_dtype(encoding="utf-8")
 
 
@@ -49,8 +53,49 @@ class FeatureSet:
     def feature_dim(self) -> int:
         return int(self.features.shape[2])
 
+    @property
+    def max_frames(self) -> int:
+        return int(self.features.shape[1])
+
     def video(self, index: int) -> np.ndarray:
         return self.features[index, : int(self.num_frames[index])]
+
+    def iter_chunks(self, rows: int) -> Iterator[FeatureChunk]:
+        """The in-memory features as views of `rows` videos, like `FeatureFile.iter_chunks`."""
+        for start in range(0, self.num_videos, rows):
+            yield FeatureChunk(start, self.features[start : start + rows])
+
+
+@dataclass(frozen=True)
+class FeatureChunk:
+    """Rows `start .. start + len(features)` of a split's padded features."""
+
+    start: int
+    features: np.ndarray
+
+
+def chunk_rows(max_frames: int, feature_dim: int, budget_bytes: int = CHUNK_BYTES) -> int:
+    """How many padded float32 videos a streamed read takes at once."""
+    row_bytes = max(1, max_frames * feature_dim * 4)
+    return int(min(MAX_CHUNK_ROWS, max(1, budget_bytes // row_bytes)))
+
+
+def _bad_rows_message(features: np.ndarray, start: int, names: Sequence[str]) -> str | None:
+    bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=(1, 2)))
+    if not bad_rows.size:
+        return None
+    listed = ", ".join(names[start + i] for i in bad_rows[:5])
+    return f"{bad_rows.size} video(s) contain NaN or inf values: {listed}"
+
+
+@dataclass(frozen=True)
+class FeatureIndex:
+    """What labels a split's rows, without the features: all a page needs beside predictions."""
+
+    labels: np.ndarray
+    num_frames: np.ndarray
+    video_names: list[str]
+    class_names: list[str]
 
 
 def legacy_video_names(index_dir: Path, num_videos: int) -> list[str] | None:
@@ -172,13 +217,26 @@ class FeatureFile:
         if self.num_videos == 0:
             raise FeatureFileError(self.path, "holds no videos; extract some with `python -m core extract`")
 
+    def iter_chunks(self, rows: int) -> Iterator[FeatureChunk]:
+        """The padded features, `rows` videos at a time, each chunk NaN-checked like `read_all`:
+        memory stays bounded by the chunk, however many videos the file holds."""
+        self.require_videos()
+        if rows < 1:
+            raise ValueError(f"chunk rows must be at least 1, got {rows}")
+        dataset = self._h5["features"]
+        for start in range(0, self.num_videos, rows):
+            features = np.asarray(dataset[start : start + rows], dtype=np.float32)
+            problem = _bad_rows_message(features, start, self.video_names)
+            if problem:
+                raise FeatureFileError(self.path, problem)
+            yield FeatureChunk(start, features)
+
     def read_all(self) -> FeatureSet:
         self.require_videos()
         features = np.asarray(self._read_dataset("features"), dtype=np.float32)
-        bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=(1, 2)))
-        if bad_rows.size:
-            names = ", ".join(self.video_names[i] for i in bad_rows[:5])
-            raise FeatureFileError(self.path, f"{bad_rows.size} video(s) contain NaN or inf values: {names}")
+        problem = _bad_rows_message(features, 0, self.video_names)
+        if problem:
+            raise FeatureFileError(self.path, problem)
         return FeatureSet(
             features=features,
             labels=self.labels.copy(),
@@ -328,6 +386,13 @@ def default_legacy_index_dir(path: Path) -> Path | None:
 def open_features(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureFile:
     path = Path(path)
     return FeatureFile(path, legacy_index_dir or default_legacy_index_dir(path))
+
+
+def load_feature_index(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureIndex:
+    """Labels, lengths and names of a split; the features stay on disk."""
+    with open_features(path, legacy_index_dir) as handle:
+        handle.require_videos()
+        return FeatureIndex(handle.labels, handle.num_frames, handle.video_names, handle.class_names)
 
 
 def load_feature_set(path: str | Path, legacy_index_dir: Path | None = None) -> FeatureSet:

@@ -1,8 +1,9 @@
 """Ensemble + TTA inference: one call gives every member's softmax for every mode and video.
 
-Sequences of all (mode, video) pairs are sorted by length and batched together, equal lengths
-unpadded where possible, and each batch runs through every member once; masking in the model
-makes the result independent of how videos are grouped.
+Within each chunk of videos read from the split, sequences of all (mode, video) pairs are
+sorted by length and batched together, equal lengths unpadded where possible, and each batch
+runs through every member once; masking in the model makes the result independent of how
+videos are grouped.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise
+from typing import Protocol
 
 import numpy as np
 import torch
 from torch import nn
 
-from core.features.store import FeatureSet
+from core.features.store import FeatureChunk, chunk_rows
 from core.model.tta import TTA_MODES, tta_indices, validate_modes
 
 ProgressCallback = Callable[[int, int], None]
@@ -117,21 +119,77 @@ def _run_unit(
     out[m, [item.mode_index for item in batch], [item.video_index for item in batch]] = probs
 
 
+class ChunkedFeatures(Protocol):
+    """A split that can be read a chunk of videos at a time: an open `FeatureFile` streams from
+    disk, a `FeatureSet` hands out views of its in-memory array."""
+
+    @property
+    def num_videos(self) -> int: ...
+
+    @property
+    def max_frames(self) -> int: ...
+
+    @property
+    def feature_dim(self) -> int: ...
+
+    @property
+    def num_frames(self) -> np.ndarray: ...
+
+    def iter_chunks(self, rows: int) -> Iterator[FeatureChunk]: ...
+
+
+def _predict_chunk(
+    models: Sequence[nn.Module],
+    chunk: FeatureChunk,
+    num_frames: np.ndarray,
+    modes: Sequence[str],
+    batch_size: int,
+    target: torch.device,
+    pool: ThreadPoolExecutor,
+    out: np.ndarray,
+    on_unit: Callable[[int], None],
+) -> None:
+    features = torch.from_numpy(np.ascontiguousarray(chunk.features))
+    batches = _plan_batches(_plan_items(num_frames, modes), batch_size)
+    chunk_out = np.zeros((len(models), len(modes), len(num_frames), out.shape[3]), np.float32)
+    futures = {
+        pool.submit(_run_unit, models[m], features, batch, target, chunk_out, m): len(batch)
+        for batch in batches
+        for m in range(len(models))
+    }
+    try:
+        for future in as_completed(futures):
+            future.result()
+            on_unit(futures[future])
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    out[:, :, chunk.start : chunk.start + len(num_frames)] = chunk_out
+
+
 def predict_split(
     models: Sequence[nn.Module],
-    feature_set: FeatureSet,
+    features: ChunkedFeatures,
     modes: Sequence[str] = TTA_MODES,
     batch_size: int = DEFAULT_BATCH_SIZE,
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
+    chunk_videos: int | None = None,
 ) -> np.ndarray:
     """Softmax probabilities shaped [members, modes, videos, classes].
+
+    The split is read `chunk_videos` videos at a time (by default about `CHUNK_BYTES` of
+    padded features) and batches are planned by length within each chunk, so memory is
+    bounded by the chunk and only the output grows with the number of videos; masking makes
+    the result independent of the grouping.
 
     On CPU the (batch, member) units run concurrently, one per core with one intra-op thread
     each. On an idle machine this matches giving every op all cores (both are bound by the
     LSTM's FLOPs); when other processes compete for the cores it degrades far less, because no
     op waits on a descheduled sibling thread. Each unit writes its own slice of the output.
-    If `progress` raises, pending units are cancelled and the exception propagates.
+    `progress(done, total)` counts sequences (member x mode x video). If it raises, pending
+    units are cancelled and the exception propagates.
     """
     if not models:
         raise ValueError("no models to predict with")
@@ -141,26 +199,25 @@ def predict_split(
     target = torch.device(device) if device is not None else _model_device(models)
     for model in models:
         model.to(target).eval()
-    features = torch.from_numpy(feature_set.features)
-    items = _plan_items(feature_set.num_frames, modes)
-    batches = _plan_batches(items, batch_size)
-    units = [(m, batch) for batch in batches for m in range(len(models))]
-    out = np.zeros((len(models), len(modes), feature_set.num_videos, _num_classes(models)), np.float32)
+    rows = chunk_videos or chunk_rows(features.max_frames, features.feature_dim)
+    out = np.zeros((len(models), len(modes), features.num_videos, _num_classes(models)), np.float32)
+    total = len(models) * len(modes) * features.num_videos
+    done = 0
+
+    def on_unit(sequences: int) -> None:
+        nonlocal done
+        done += sequences
+        if progress is not None:
+            progress(done, total)
+
     workers = torch.get_num_threads() if target.type == "cpu" else 1
     with (
         _intra_op_threads(1 if workers > 1 else torch.get_num_threads()),
         ThreadPoolExecutor(workers) as pool,
     ):
-        futures = [pool.submit(_run_unit, models[m], features, batch, target, out, m) for m, batch in units]
-        try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                future.result()
-                if progress is not None:
-                    progress(done, len(futures))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+        for chunk in features.iter_chunks(rows):
+            lengths = features.num_frames[chunk.start : chunk.start + len(chunk.features)]
+            _predict_chunk(models, chunk, lengths, modes, batch_size, target, pool, out, on_unit)
     _require_finite(out)
     return out
 

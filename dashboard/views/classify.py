@@ -40,7 +40,7 @@ from dashboard.charts import attention_strip, probability_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
 from dashboard.plain_text import plain
-from dashboard.theme import PERCENT_FORMAT, pct, short_name
+from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
 from dashboard.weights_progress import download_reporter
 
 TEST_VIDEO = "A test video"
@@ -179,8 +179,14 @@ def choose_test_video(split: SplitPredictions) -> int | None:
         st.info("No video matches these filters; clear some of them.")
         return None
     options = matching["index"].tolist()
-    if st.session_state.get("classify_index") not in options:
-        st.session_state["classify_index"] = options[0]
+    current = st.session_state.get("classify_index")
+    if current not in options:
+        current = st.session_state["classify_index"] = options[0]
+    if len(options) > MAX_PICKER_OPTIONS:
+        # A select box of 100k entries is slow to send and useless to scroll: search narrows it.
+        st.caption(f"The list shows the first {MAX_PICKER_OPTIONS}; search by name to find others.")
+        first = options[:MAX_PICKER_OPTIONS]
+        options = first if current in first else [current, *first]
     marks = dict(zip(matching["index"], matching["correct"], strict=True))
     return st.selectbox(
         "Video",

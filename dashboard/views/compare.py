@@ -11,7 +11,7 @@ from core.evaluation.predictions import SplitPredictions
 from dashboard.charts import agreement_heatmap, class_f1_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import open_in_classify
-from dashboard.theme import PERCENT_FORMAT, pct, short_name
+from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
 
 
 def _percent_columns(table: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
@@ -127,7 +127,10 @@ def render_disagreements(split: SplitPredictions) -> None:
     if event.selection.rows:
         open_in_classify(table["video"].iloc[event.selection.rows[0]])
     left, right = st.columns([4, 1])
-    video = left.selectbox("Or pick one", table["video"].tolist(), key="compare_disagreement_video")
+    # The first videos only: a select box of 100k entries is slow to send; the table scrolls.
+    video = left.selectbox(
+        "Or pick one", table["video"].head(MAX_PICKER_OPTIONS).tolist(), key="compare_disagreement_video"
+    )
     if right.button("Open in Classify", key="compare_open"):
         open_in_classify(video)
 

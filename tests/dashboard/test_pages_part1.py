@@ -37,6 +37,7 @@ from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from core.video.lookup import find_video_file
 from core.video.uploads import UnsupportedUpload, upload_as_temp_file, upload_suffix
+from tests.conftest import finish_background_tta
 from tests.factories import TINY_RECIPE, make_model, write_features, write_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -62,6 +63,7 @@ def open_page(root: Path, monkeypatch: pytest.MonkeyPatch, page: str) -> AppTest
     monkeypatch.setenv("DASHBOARD_ROOT", str(root))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
+    finish_background_tta()
     at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -410,3 +412,43 @@ def test_pages_render_on_the_demo_bundle(demo_root: Path, monkeypatch) -> None:
     summary = table_with(compare, "F1 Animation", "weighted F1")
     np.testing.assert_allclose(summary["weighted F1"], demo_split.summary_table()["f1_weighted"])
     assert os.path.isdir(demo_root / "data" / "demo" / "test")
+
+
+def test_overview_shows_the_plain_ensemble_while_tta_computes(tmp_path: Path, monkeypatch) -> None:
+    import threading
+
+    from core.model.prediction_cache import file_fingerprint, prediction_key
+    from dashboard.cache import background_predictions
+    from dashboard.predictions import background_key
+
+    root = write_project(tmp_path)
+    paths = ProjectPaths.at(root)
+    checkpoints = find_ensemble_checkpoints(paths.models_dir)
+    features = paths.features_file("test")
+    key = prediction_key([file_fingerprint(p) for p in checkpoints], file_fingerprint(features), TTA_MODES)
+    release = threading.Event()
+    stored = []
+    # The app finds this job under its own key: the TTA pass it would start, held until released.
+    models = [load_checkpoint(p).model for p in checkpoints]
+    job = background_predictions().start(
+        background_key(paths.cache_dir, key),
+        models,
+        features,
+        TTA_MODES[1:],
+        stored.append,
+        on_progress=lambda done, total: release.wait(60),
+    )
+    monkeypatch.setenv("DASHBOARD_ROOT", str(root))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(OVERVIEW).run()
+    assert not at.exception, [e.value for e in at.exception]
+    plain = core_split(root, modes=("original",)).headline_table()
+    shown = table_with(at, "accuracy 95% CI")
+    assert ENSEMBLE_TTA not in plain["predictor"].tolist() and len(shown) == len(plain)
+    np.testing.assert_allclose(shown["accuracy"].astype(float), plain["accuracy"], atol=1e-6)
+    assert metric_value(at, "TTA modes") == "1"
+    assert any(i.value.startswith("TTA: computing") for i in at.info)
+    release.set()
+    job.wait(60)
+    assert len(stored) == 1 and stored[0].shape[1] == 3

@@ -18,6 +18,7 @@ from core.evaluation.run_compare import compare_runs
 from core.evaluation.runs import run_evaluation, save_run
 from core.model.tta import TTA_MODES
 from core.training.history import load_training_history
+from tests.conftest import finish_background_tta
 from tests.factories import write_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
@@ -35,6 +36,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def open_page(page: str) -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
+    finish_background_tta()
     app.switch_page(page).run()
     assert not app.exception, [e.value for e in app.exception]
     return app

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
+from sklearn.metrics import auc, roc_curve
 
 from core.evaluation.calibration import (
+    MAX_CURVE_POINTS,
     calibration_table,
     expected_calibration_error,
     precision_recall_curves,
@@ -67,3 +69,21 @@ def test_precision_recall_curve_of_a_perfect_ranking() -> None:
     probabilities = np.eye(3)[labels] * 0.7 + 0.1
     curves = precision_recall_curves(labels, probabilities, CLASSES)
     assert [c.area for c in curves] == pytest.approx([1.0, 1.0, 1.0])
+
+
+def test_curves_of_a_large_split_are_thinned_but_keep_their_area_and_ends():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 20_000)
+    probabilities = rng.dirichlet(np.ones(4), size=20_000)
+    probabilities[np.arange(20_000), labels] += 0.3
+    names = ["a", "b", "c", "d"]
+    for curves, full in (
+        (roc_curves(labels, probabilities, names), roc_curve),
+        (precision_recall_curves(labels, probabilities, names), None),
+    ):
+        for k, curve in enumerate(curves):
+            assert len(curve.x) <= MAX_CURVE_POINTS
+            if full is not None:
+                fpr, tpr, _ = full(labels == k, probabilities[:, k])
+                assert curve.area == pytest.approx(auc(fpr, tpr))
+                assert (curve.x[0], curve.x[-1]) == (fpr[0], fpr[-1])

@@ -87,3 +87,18 @@ def test_collapsed_member_is_flagged():
     f1 = {"m1": [1.1, 93, 91, 92], "m2": [87, 92, 90, 93], "m3": [88, 94, 92, 91], "m4": [86, 93, 91, 92]}
     flagged = collapsed_classes(f1, ["Animation", "Flat_Content", "Gaming", "Natural_Content"])
     assert flagged == [("m1", "Animation", 1.1, 87.0)]
+
+
+def test_confusion_bootstrap_matches_resampling_video_indices(random_predictions):
+    # Drawing each resample's confusion matrix from the multinomial is the same bootstrap as
+    # resampling videos: the intervals agree to Monte Carlo error.
+    y_true, y_pred = random_predictions
+    rows = np.random.default_rng(7).integers(0, len(y_true), size=(4000, len(y_true)))
+    by_index = {
+        "accuracy": 100 * (y_true[rows] == y_pred[rows]).mean(axis=1),
+        "f1_weighted": 100 * _batched_weighted_f1(y_true[rows], y_pred[rows], 4),
+    }
+    ci = bootstrap_ci(y_true, y_pred, 4, n_resamples=4000, seed=3)
+    for key, values in by_index.items():
+        low, high = np.percentile(values, [2.5, 97.5])
+        assert abs(ci[key].low - low) < 1.0 and abs(ci[key].high - high) < 1.0

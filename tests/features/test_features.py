@@ -5,7 +5,14 @@ import numpy as np
 import pytest
 import torch
 
-from core.features.store import FeatureFileError, FeatureWriter, load_feature_set, open_features
+from core.features.store import (
+    MAX_CHUNK_ROWS,
+    FeatureFileError,
+    FeatureWriter,
+    chunk_rows,
+    load_feature_set,
+    open_features,
+)
 from tests.factories import TINY_RECIPE, make_feature_set, write_features
 
 
@@ -121,3 +128,22 @@ def test_writer_resumes_and_refuses_other_recipe(tmp_path):
     other = TINY_RECIPE.__class__(num_frames=16, image_size=64)
     with pytest.raises(FeatureFileError, match="different"):
         FeatureWriter(path, recipe=other, max_frames=data.features.shape[1], feature_dim=1280, resume=True)
+
+
+def test_chunks_cover_every_row_and_a_bad_chunk_names_its_videos(tmp_path):
+    path = tmp_path / "test.h5"
+    written = write_features(path, num_videos=7, feature_dim=8)
+    with open_features(path) as handle:
+        chunks = list(handle.iter_chunks(3))
+    assert [(c.start, len(c.features)) for c in chunks] == [(0, 3), (3, 3), (6, 1)]
+    np.testing.assert_array_equal(np.concatenate([c.features for c in chunks]), written.features)
+    with h5py.File(path, "a") as h5:
+        h5["features"][4, 0, 0] = np.nan
+    with open_features(path) as handle, pytest.raises(FeatureFileError, match=r"1 video\(s\) contain NaN"):
+        list(handle.iter_chunks(3))
+
+
+def test_chunk_rows_follow_the_byte_budget_within_limits():
+    assert chunk_rows(73, 1280, budget_bytes=73 * 1280 * 4 * 10) == 10
+    assert chunk_rows(73, 1280, budget_bytes=1) == 1
+    assert chunk_rows(3, 8) == MAX_CHUNK_ROWS

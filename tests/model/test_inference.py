@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
+from core.features.store import open_features
 from core.model.inference import _plan_batches, _plan_items, predict_split
 from core.model.tta import TTA_MODES
-from tests.factories import TINY_CONFIG, make_feature_set, make_model
+from tests.factories import TINY_CONFIG, make_feature_set, make_model, write_features
 
 
 def planned_lengths(num_frames, batch_size, modes=TTA_MODES):
@@ -51,3 +52,17 @@ def test_unpadded_and_pooled_batches_give_the_same_probabilities():
 def test_batch_size_below_one_is_refused():
     with pytest.raises(ValueError, match="batch size must be at least 1, got 0"):
         predict_split([make_model(TINY_CONFIG)], make_feature_set(num_videos=2), batch_size=0)
+
+
+def test_streaming_a_file_in_small_chunks_matches_the_in_memory_split(tmp_path):
+    feature_set = write_features(tmp_path / "test.h5", num_videos=13)
+    model = make_model(TINY_CONFIG)
+    whole = predict_split([model], feature_set, batch_size=4)
+    seen = []
+    with open_features(tmp_path / "test.h5") as handle:
+        streamed = predict_split(
+            [model], handle, batch_size=4, chunk_videos=5, progress=lambda d, t: seen.append((d, t))
+        )
+    np.testing.assert_allclose(streamed, whole, atol=1e-5)
+    assert seen[-1] == (4 * 13, 4 * 13)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
