@@ -13,8 +13,9 @@ from core.classes import CLASS_NAMES
 from core.evaluation.predictions import recorded_vs_recomputed
 from core.evaluation.recorded import read_configuration_analysis, recorded_class_f1, recorded_metrics
 from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint, read_checkpoint_file
+from core.training.ensemble import train_ensemble
 from core.training.history import best_epochs, history_from_checkpoints
-from core.training.member import TrainingConfig, train_ensemble
+from core.training.member import TrainingConfig
 from tests.dashboard.test_pages_part1 import core_split
 from tests.factories import TINY_CONFIG, make_feature_set, write_ensemble
 from tests.original_project import PATIENCE, RECORDED, original_history, write_original_project
