@@ -13,7 +13,8 @@ import torch
 
 from core.classes import CLASS_NAMES
 from core.features.recipe import FeatureRecipe
-from core.features.store import FeatureSet, write_feature_set
+from core.features.store import FeatureSet
+from core.features.writer import write_feature_set
 from core.model.checkpoints import save_checkpoint
 from core.model.network import TemporalClassifier, TemporalModelConfig
 

@@ -36,7 +36,8 @@ from core.features.extraction import (
     list_videos,
 )
 from core.features.recipe import FeatureRecipe
-from core.features.store import FeatureFile, FeatureFileError, FeatureWriter
+from core.features.store import FeatureFile, FeatureFileError
+from core.features.writer import FeatureWriter
 from core.video.decode import DecodedClip, VideoDecodeError, decode_uniform_frames
 
 DEFAULT_SHARD_VIDEOS = 64

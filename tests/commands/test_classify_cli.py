@@ -12,7 +12,8 @@ import torch
 from core.commands import classify, extract
 from core.features.extraction import RecipeError, featurize_clip
 from core.features.recipe import FeatureRecipe
-from core.features.store import FeatureWriter, open_features
+from core.features.store import open_features
+from core.features.writer import FeatureWriter
 from core.model.checkpoints import load_checkpoint, save_checkpoint
 from core.model.inference import predict_sequence
 from core.model.network import TemporalClassifier, TemporalModelConfig

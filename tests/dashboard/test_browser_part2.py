@@ -16,7 +16,8 @@ from playwright.sync_api import expect
 from core.demo.bundle import build_demo_bundle
 from core.evaluation.predictions import SplitPredictions
 from core.evaluation.runs import run_evaluation
-from core.features.store import FeatureSet, load_feature_set, write_feature_set
+from core.features.store import FeatureSet, load_feature_set
+from core.features.writer import write_feature_set
 from tests.dashboard.browser_support import (
     chromium_page,
     require_browser,

@@ -8,11 +8,11 @@ import torch
 from core.features.store import (
     MAX_CHUNK_ROWS,
     FeatureFileError,
-    FeatureWriter,
     chunk_rows,
     load_feature_set,
     open_features,
 )
+from core.features.writer import FeatureWriter
 from tests.factories import TINY_RECIPE, make_feature_set, write_features
 
 

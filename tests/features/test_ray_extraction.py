@@ -15,7 +15,8 @@ import torch
 from core.cli import main
 from core.features.extraction import extract_directory
 from core.features.recipe import FeatureRecipe
-from core.features.store import FeatureFileError, FeatureWriter, open_features
+from core.features.store import FeatureFileError, open_features
+from core.features.writer import FeatureWriter
 from tests.factories import write_noise_clip
 
 ray = pytest.importorskip("ray")

@@ -10,7 +10,8 @@ from core.classes import CLASS_NAMES
 from core.cli import main as cli_main
 from core.evaluation.runs import run_evaluation
 from core.features.recipe import FeatureRecipe
-from core.features.store import FeatureSet, load_feature_set, write_feature_set
+from core.features.store import FeatureSet, load_feature_set
+from core.features.writer import write_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint
 from core.model.network import TemporalModelConfig
 from core.training.batches import (
