@@ -7,7 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-CLASSIFY_PAGE = "pages/2_Classify.py"
+from core.page_paths import canonical_path
+
+CLASSIFY_PAGE = "app_pages/2_Classify.py"
 INCOMING_VIDEO_KEY = "classify_video"
 APP_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,3 +37,30 @@ def render_open_in_classify(videos: list[str], key: str) -> None:
     chosen = st.selectbox("Video", videos, key=f"{key}_open_video")
     if st.button("Open in Classify", key=f"{key}_open_button", icon=":material/movie:"):
         open_in_classify(chosen)
+
+
+def _requested_page_name() -> str:
+    # Streamlit keeps the path the browser asked for only on its internal pages manager.
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return (ctx.pages_manager.intended_page_name or "") if ctx else ""
+
+
+def page_alias(pages: list[st.Page], canonical_paths: list[str]) -> st.Page | None:
+    """A hidden page at exactly the requested path when it names one of `pages` in another case or
+    spelling (`/Overview`, `/Training%20history`); it switches to the real page, keeping the query.
+
+    `canonical_paths[i]` is page i's path: the default page's own `url_path` reads "" in Streamlit."""
+    requested = _requested_page_name()
+    if not requested or requested in (p.url_path for p in pages):
+        return None
+    target = canonical_path(requested, canonical_paths)
+    if target is None:
+        return None
+    page = pages[canonical_paths.index(target)]
+
+    def redirect() -> None:
+        st.switch_page(page, query_params=st.query_params.to_dict())
+
+    return st.Page(redirect, title=page.title, url_path=requested, visibility="hidden")

@@ -22,16 +22,8 @@ def render_shell() -> DashboardContext:
     return context
 
 
-def _page_runs_without_shell() -> bool:
-    # Streamlit treats `pages/` as a v1 pages folder until some session has called
-    # st.navigation; until then a first request to a page URL runs that page file alone.
-    from streamlit.runtime.pages_manager import PagesManager
-
-    return bool(PagesManager.uses_pages_directory)
-
-
 def current_context() -> DashboardContext:
     """The context the shell built for this script run (building it when the page runs alone)."""
-    if _page_runs_without_shell() or CONTEXT_KEY not in st.session_state:
+    if CONTEXT_KEY not in st.session_state:
         return render_shell()
     return st.session_state[CONTEXT_KEY]

@@ -40,7 +40,8 @@ from core.video.uploads import UnsupportedUpload, upload_as_temp_file, upload_su
 from tests.factories import TINY_RECIPE, make_model, write_features, write_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-OVERVIEW, CLASSIFY, COMPARE = "pages/1_Overview.py", "pages/2_Classify.py", "pages/3_Compare_models.py"
+OVERVIEW, CLASSIFY = "app_pages/1_Overview.py", "app_pages/2_Classify.py"
+COMPARE = "app_pages/3_Compare_models.py"
 CLASSES = ["Animation", "Flat_Content", "Gaming", "Natural_Content"]
 
 

@@ -21,7 +21,8 @@ from core.training.history import load_training_history
 from tests.factories import write_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-METRICS, HISTORY, RUNS = "pages/4_Metrics.py", "pages/5_Training_history.py", "pages/6_Evaluation_runs.py"
+METRICS, HISTORY = "app_pages/4_Metrics.py", "app_pages/5_Training_history.py"
+RUNS = "app_pages/6_Evaluation_runs.py"
 SUBMIT = "FormSubmitter:evaluation_form-Start evaluation"
 
 
