@@ -4,11 +4,21 @@ every predictor's probabilities, the verdict, and which frames the members atten
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
+from core.demo.bundle import demo_bundle_present
 from core.evaluation.clip_frames import FrameStrip, chosen_attention, frame_strip_of, stored_clip_recipe
-from core.evaluation.clip_verdict import Verdict, clip_table, clip_verdict, top_frames
+from core.evaluation.clip_verdict import (
+    MemberVotes,
+    Verdict,
+    clip_table,
+    clip_verdict,
+    member_votes,
+    top_frames,
+)
 from core.evaluation.filters import filter_video_table
 from core.evaluation.predictions import SplitPredictions
 from core.features.backbones import BackboneError
@@ -23,6 +33,7 @@ from core.features.recipe import FeatureRecipe
 from core.model.inference import SequencePrediction, predictor_probabilities
 from core.video.decode import VideoDecodeError
 from core.video.lookup import find_video_file, video_file_candidates
+from core.video.player import native_mime_type
 from core.video.uploads import (
     UPLOAD_TYPES,
     UnsupportedUpload,
@@ -33,6 +44,7 @@ from dashboard.cache import (
     playable_upload,
     playable_video,
     stored_clip_prediction,
+    upload_mime_type,
     upload_prediction,
 )
 from dashboard.charts import attention_strip, probability_bars
@@ -50,6 +62,7 @@ FILTER_DEFAULTS = {
     "classify_disagree": False,
 }
 UPLOAD_RESULT_KEY = "classify_upload_result"
+PLAYER_KEY = "classify_show_player"
 
 
 def accept_incoming_video(split: SplitPredictions | None) -> None:
@@ -79,8 +92,9 @@ def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
     return chosen, use_tta
 
 
-def render_verdict(verdict: Verdict, true_class: str | None) -> None:
-    columns = st.columns(3)
+def render_verdict(verdict: Verdict, true_class: str | None, votes: MemberVotes) -> None:
+    # Wide first column: a metric truncates its value ("Natural_…") when its column is narrow.
+    columns = st.columns([3, 2, 3])
     columns[0].metric(f"Verdict ({short_name(verdict.predictor)})", verdict.class_name)
     columns[1].metric("Confidence", pct(verdict.confidence))
     if true_class is not None:
@@ -90,6 +104,13 @@ def render_verdict(verdict: Verdict, true_class: str | None) -> None:
             true_class,
             delta=outcome,
             delta_color="normal" if verdict.correct else "inverse",
+        )
+    st.markdown(f"**Member votes:** {votes.describe()}")
+    if votes.tied:
+        st.warning(
+            f"The members split {votes.describe()}: no majority, so the verdict rests on the summed "
+            "probabilities alone. Treat it as uncertain.",
+            icon=":material/call_split:",
         )
 
 
@@ -108,15 +129,19 @@ def render_predictions(
     render_verdict(
         clip_verdict(predictors, class_names, true_label),
         None if true_label is None else class_names[true_label],
+        member_votes(predictors, chosen, class_names),
     )
-    st.plotly_chart(probability_bars(table, class_names, "Class probabilities per predictor"))
+    st.markdown("**Class probabilities per predictor**")
+    st.plotly_chart(probability_bars(table, class_names), key="classify_bars")
+    # Class columns first: at laptop widths the verdict columns may scroll, the classes never do.
     shown = table.assign(predictor=[short_name(p) for p in table["predictor"]])
-    if true_label is None:
-        shown = shown.drop(columns="correct")
+    order = ["predictor", *class_names, "predicted", "confidence"]
+    shown = shown[order if true_label is None else [*order, "correct"]]
     percent = st.column_config.NumberColumn(format=PERCENT_FORMAT)
     st.dataframe(
         shown,
         hide_index=True,
+        key="classify_table",
         column_config={"confidence": percent, **dict.fromkeys(class_names, percent)},
     )
 
@@ -187,14 +212,26 @@ def choose_test_video(split: SplitPredictions) -> int | None:
     )
 
 
-def show_player(webm: bytes | None) -> None:
+def render_player(native: tuple[str | bytes, str] | None, prepare: Callable[[], bytes | None]) -> None:
+    """The clip as it is when the browser plays its codec; otherwise a re-encode, made only on
+    request since it takes seconds to a minute and the verdict must not wait for it."""
+    if native is not None:
+        st.video(native[0], format=native[1])
+        return
+    if not st.toggle(
+        "Show player",
+        key=PLAYER_KEY,
+        help="This clip's codec needs re-encoding for the browser, which takes a while.",
+    ):
+        return
+    webm = prepare()
     if webm is None:
         st.warning("This clip cannot be re-encoded for the browser's player; its frames are shown below.")
     else:
         st.video(webm, format="video/webm")
 
 
-def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe | None) -> FrameStrip | None:
+def test_video_path(context: DashboardContext, name: str) -> Path | None:
     split_name = context.analysed.split
     path = find_video_file(context.paths.data_dir, split_name, name)
     if path is None:
@@ -203,9 +240,11 @@ def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe
             for p in video_file_candidates(context.paths.data_dir, split_name, name)
         )
         st.info(f"The video file is not present (looked for {looked}); showing the attention without frames.")
-        return None
-    show_player(playable_video(path))
-    if recipe is None:
+    return path
+
+
+def test_video_strip(path: Path | None, recipe: FeatureRecipe | None) -> FrameStrip | None:
+    if path is None or recipe is None:
         return None
     strip = frame_strip(path, recipe.num_frames, recipe.image_size)
     if isinstance(strip, str):
@@ -222,15 +261,15 @@ def render_test_video(context: DashboardContext, chosen: list[str], use_tta: boo
     name = split.video_names[index]
     prediction = stored_clip_prediction(context.analysed.path, index, context.members.members)
     recipe = stored_clip_recipe(context.analysed.recipe, context.members.members)
-    player, results = st.columns([1, 2])
-    with player:
-        st.markdown(f"**{name}**")
-        strip = test_video_strip(context, name, recipe)
-    with results:
-        render_predictions(
-            prediction, context.member_names, chosen, use_tta, split.class_names, int(split.labels[index])
-        )
-    render_attention(prediction, context.member_names, chosen, recipe, strip)
+    st.subheader(name)
+    render_predictions(
+        prediction, context.member_names, chosen, use_tta, split.class_names, int(split.labels[index])
+    )
+    path = test_video_path(context, name)
+    if path is not None:
+        mime = native_mime_type(path)
+        render_player(None if mime is None else (str(path), mime), lambda: playable_video(path))
+    render_attention(prediction, context.member_names, chosen, recipe, test_video_strip(path, recipe))
 
 
 def upload_recipe(context: DashboardContext) -> FeatureRecipe | None:
@@ -292,12 +331,26 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     if result is None:
         return
     prediction = upload_prediction(digest, result.features, context.members.members)
-    player, results = st.columns([1, 2])
-    with player:
-        st.markdown(f"**{uploaded.name}**")
-        show_player(playable_upload(digest, uploaded.name, data))
-    with results:
-        render_predictions(prediction, context.member_names, chosen, use_tta, _class_names(context), None)
+    class_names = _class_names(context)
+    st.subheader(uploaded.name)
+    if demo_bundle_present(context.paths.root):
+        st.caption(
+            ":material/science: Demo ensemble (trained on generated clips): its verdict on a real video "
+            "shows how the dashboard works, not what your classifier would say."
+        )
+    truth = st.selectbox(
+        "What is it really?",
+        [None, *class_names],
+        format_func=lambda name: "not set" if name is None else name,
+        key="classify_upload_truth",
+        help="Set the clip's real class to see whether each predictor got it right.",
+    )
+    true_label = None if truth is None else class_names.index(truth)
+    render_predictions(prediction, context.member_names, chosen, use_tta, class_names, true_label)
+    mime = upload_mime_type(digest, uploaded.name, data)
+    render_player(
+        None if mime is None else (data, mime), lambda: playable_upload(digest, uploaded.name, data)
+    )
     render_attention(prediction, context.member_names, chosen, recipe, frame_strip_of(result.clip.frames))
 
 
