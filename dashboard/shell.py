@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.bootstrap import ensure_demo_bundle
 from dashboard.context import DashboardContext, build_context, project_paths
-from dashboard.eval_launcher import render_evaluation_sidebar
+from dashboard.eval_launcher import render_evaluation_sidebar, render_job_status
 from dashboard.sidebar import render_sidebar
 
 CONTEXT_KEY = "dashboard_context"
@@ -17,6 +17,7 @@ def render_shell() -> DashboardContext:
     ensure_demo_bundle(project_paths())
     context = build_context()
     st.session_state[CONTEXT_KEY] = context
+    render_job_status()
     render_sidebar(context)
     render_evaluation_sidebar(context)
     return context
