@@ -86,9 +86,10 @@ def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
         default=context.member_names,
         format_func=short_name,
         key="classify_members",
+        bind="query-params",
         help="Applied instantly to stored probabilities; no model is re-run.",
     )
-    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta")
+    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta", bind="query-params")
     return chosen, use_tta
 
 
@@ -209,6 +210,7 @@ def choose_test_video(split: SplitPredictions) -> int | None:
         options,
         format_func=lambda i: f"{split.video_names[i]}  {'✓' if marks[i] else '✗ misclassified'}",
         key="classify_index",
+        bind="query-params",
     )
 
 
@@ -366,7 +368,9 @@ def render_page(context: DashboardContext) -> None:
         )
         st.stop()
     accept_incoming_video(context.split)
-    source = st.radio("Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source")
+    source = st.radio(
+        "Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source", bind="query-params"
+    )
     chosen, use_tta = choose_members(context)
     if not chosen:
         st.warning("Choose at least one ensemble member.")

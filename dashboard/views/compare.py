@@ -48,8 +48,10 @@ def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], 
     members, weights = [], []
     for column, name in zip(columns, split.member_names, strict=True):
         with column:
-            if st.checkbox(short_name(name), value=True, key=f"compare_use_{name}"):
-                weight = st.slider("weight", 0.0, 2.0, 1.0, 0.1, key=f"compare_weight_{name}")
+            if st.checkbox(short_name(name), value=True, key=f"compare_use_{name}", bind="query-params"):
+                weight = st.slider(
+                    "weight", 0.0, 2.0, 1.0, 0.1, key=f"compare_weight_{name}", bind="query-params"
+                )
                 members.append(name)
                 weights.append(weight)
     modes = st.multiselect(
@@ -57,6 +59,7 @@ def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], 
         split.modes,
         default=["original"],
         key="compare_modes",
+        bind="query-params",
         help="`original` alone is the ensemble without test-time augmentation.",
     )
     return members, weights, modes

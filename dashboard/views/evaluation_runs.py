@@ -44,6 +44,7 @@ def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
         default=names[:1],
         max_selections=2,
         key=RUN_CHOICE_KEY,
+        bind="query-params",
     )
 
 

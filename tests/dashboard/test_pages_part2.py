@@ -189,7 +189,7 @@ def test_sidebar_run_completes_and_is_listed_with_evaluates_metrics(project: Pat
     expected = run_evaluation(members(project)[:3], features_of(project), tta_modes=TTA_MODES, device="cpu")
     assert listing.loc[0, "ensemble accuracy"] == pytest.approx(expected.scores["ensemble"].accuracy)
     assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(expected.scores["ensemble_tta"].f1_weighted)
-    assert listing.loc[0, "members"] == ["Model 1", "Model 2", "Model 3"]
+    assert list(listing.loc[0, "members"]) == ["Model 1", "Model 2", "Model 3"]
     per_class = frame(app, "per_class")
     expected_split = SplitPredictions.from_run(expected)
     assert per_class["f1"].to_numpy() == pytest.approx(expected_split.per_class_table()["f1"].to_numpy())
