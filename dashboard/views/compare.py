@@ -89,7 +89,14 @@ def render_composer(split: SplitPredictions) -> None:
     shown = _named(table.replace({"predictor": {COMPOSED: "Your composition"}}))
     left, right = st.columns([3, 2])
     left.plotly_chart(class_f1_bars(shown, split.class_names, "Per-class F1"))
-    right.dataframe(_readable(shown), hide_index=True, column_config=_percent_columns(_readable(shown)))
+    # Predictors as columns, scores as rows: a few narrow columns, so no class is cut off on the right.
+    by_predictor = _readable(shown).set_index("predictor").T.rename_axis("score").reset_index()
+    right.dataframe(
+        by_predictor,
+        hide_index=True,
+        key="compare_composer_table",
+        column_config=_percent_columns(by_predictor),
+    )
     contributions = member_contributions(split, members, weights, modes)
     if not contributions.empty:
         st.markdown("**What each chosen member adds** (the composition with it minus without it)")

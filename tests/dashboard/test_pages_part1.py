@@ -367,6 +367,9 @@ def test_compare_composer_matches_core(project: Path, split: SplitPredictions, m
     assert metric_value(at, "Weighted F1") == f"{expected.f1_weighted:.1f}%"
     for name, f1 in zip(CLASSES, expected.f1_per_class, strict=True):
         assert metric_value(at, f"F1 {name}") == f"{f1:.1f}%"
+    composer = table_with(at, "score", "Your composition").set_index("score")
+    assert composer.loc["F1 Natural_Content", "Your composition"] == pytest.approx(expected.f1_per_class[3])
+    assert composer.loc["accuracy", "Your composition"] == pytest.approx(expected.accuracy)
     contributions = table_with(at, "accuracy added")
     assert contributions["member"].tolist() == ["Model 2", "Model 3", "Model 4"]
 
