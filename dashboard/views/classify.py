@@ -63,6 +63,10 @@ FILTER_DEFAULTS = {
 }
 UPLOAD_RESULT_KEY = "classify_upload_result"
 PLAYER_KEY = "classify_show_player"
+# The view's state lives in the URL (reload, shared link), written by the page itself: widget
+# binding (`bind="query-params"`) stores a selectbox's label, and its URL updates were lost here
+# once the page also wrote a parameter.
+VIDEO_PARAM, MEMBERS_PARAM, TTA_PARAM = "video", "members", "tta"
 
 
 def accept_incoming_video(split: SplitPredictions | None) -> None:
@@ -76,6 +80,7 @@ def accept_incoming_video(split: SplitPredictions | None) -> None:
     st.session_state.update(FILTER_DEFAULTS)
     st.session_state["classify_source"] = TEST_VIDEO
     st.session_state["classify_index"] = split.video_names.index(name)
+    st.query_params[VIDEO_PARAM] = name
 
 
 def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
@@ -86,10 +91,9 @@ def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
         default=context.member_names,
         format_func=short_name,
         key="classify_members",
-        bind="query-params",
         help="Applied instantly to stored probabilities; no model is re-run.",
     )
-    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta", bind="query-params")
+    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta")
     return chosen, use_tta
 
 
@@ -179,6 +183,22 @@ def render_attention(
     )
 
 
+def restore_from_link(member_names: list[str]) -> None:
+    """On a session's first run (a reload or a shared link), the members and TTA the URL names."""
+    state, params = st.session_state, st.query_params
+    if "classify_members" not in state and MEMBERS_PARAM in params:
+        state["classify_members"] = [m for m in params.get_all(MEMBERS_PARAM) if m in member_names]
+    if "classify_tta" not in state and TTA_PARAM in params:
+        state["classify_tta"] = params[TTA_PARAM] != "off"
+
+
+def linked_video(split: SplitPredictions, options: list[int]) -> int:
+    """The video a reloaded or shared link names (`?video=`), when the filters list it; else the first."""
+    name = st.query_params.get(VIDEO_PARAM)
+    index = split.video_names.index(name) if name in split.video_names else None
+    return index if index in options else options[0]
+
+
 def choose_test_video(split: SplitPredictions) -> int | None:
     table = split.video_table()
     columns = st.columns([2, 2, 2, 1.3, 1.6])
@@ -203,14 +223,13 @@ def choose_test_video(split: SplitPredictions) -> int | None:
         return None
     options = matching["index"].tolist()
     if st.session_state.get("classify_index") not in options:
-        st.session_state["classify_index"] = options[0]
+        st.session_state["classify_index"] = linked_video(split, options)
     marks = dict(zip(matching["index"], matching["correct"], strict=True))
     return st.selectbox(
         "Video",
         options,
         format_func=lambda i: f"{split.video_names[i]}  {'✓' if marks[i] else '✗ misclassified'}",
         key="classify_index",
-        bind="query-params",
     )
 
 
@@ -261,6 +280,7 @@ def render_test_video(context: DashboardContext, chosen: list[str], use_tta: boo
     if index is None:
         return
     name = split.video_names[index]
+    st.query_params[VIDEO_PARAM] = name
     prediction = stored_clip_prediction(context.analysed.path, index, context.members.members)
     recipe = stored_clip_recipe(context.analysed.recipe, context.members.members)
     st.subheader(name)
@@ -368,10 +388,11 @@ def render_page(context: DashboardContext) -> None:
         )
         st.stop()
     accept_incoming_video(context.split)
-    source = st.radio(
-        "Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source", bind="query-params"
-    )
+    restore_from_link(context.member_names)
+    source = st.radio("Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source")
     chosen, use_tta = choose_members(context)
+    st.query_params[MEMBERS_PARAM] = chosen
+    st.query_params[TTA_PARAM] = "on" if use_tta else "off"
     if not chosen:
         st.warning("Choose at least one ensemble member.")
         st.stop()
