@@ -3,6 +3,7 @@ every predictor's probabilities, the verdict, and which frames the members atten
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +22,7 @@ from core.evaluation.clip_verdict import (
 )
 from core.evaluation.filters import filter_video_table
 from core.evaluation.predictions import SplitPredictions
-from core.features.backbones import BackboneError
+from core.features.backbones import BackboneError, load_backbone
 from core.features.extraction import (
     FeaturizedClip,
     RecipeError,
@@ -346,6 +347,9 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
         f"{recipe.image_size}px, scales {', '.join(map(str, recipe.scales))}."
     )
     if uploaded is None:
+        # Load the backbone while the user picks a file, so the verdict does not wait for it.
+        with contextlib.suppress(BackboneError):
+            load_backbone(recipe.backbone)
         return
     data = uploaded.getvalue()
     digest = hashlib.sha256(data).hexdigest()
