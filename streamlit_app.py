@@ -13,7 +13,9 @@ FAVICON = Path(__file__).parent / "dashboard" / "assets" / "favicon.png"
 st.set_page_config(page_title="Video classifier analysis", page_icon=str(FAVICON), layout="wide")
 # Explicit url_paths keep links stable whatever the titles; `page_alias` adds case/space variants.
 pages = [
-    st.Page("app_pages/1_Overview.py", title="Overview", icon=":material/dashboard:", url_path="overview",
+    # The default page lives at "/"; its url_path only names it internally (page ids are hashes of
+    # url_paths), and must differ from "overview" so the alias for "/overview" gets its own id.
+    st.Page("app_pages/1_Overview.py", title="Overview", icon=":material/dashboard:", url_path="home",
             default=True),
     st.Page("app_pages/2_Classify.py", title="Classify", icon=":material/movie:", url_path="classify"),
     st.Page("app_pages/3_Compare_models.py", title="Compare models", icon=":material/compare_arrows:",

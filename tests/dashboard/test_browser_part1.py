@@ -116,3 +116,31 @@ def test_classify_pick_a_video_then_upload_a_clip(demo_project: Path, tmp_path: 
         outcome = page.locator('[data-testid="stMetricDelta"]').inner_text()
         assert outcome in {"correct", "wrong"}
         assert clipped_tables(page) == [] and truncated_metrics(page) == []
+
+
+PAGES = {
+    "overview": "Overview",
+    "classify": "Classify",
+    "compare_models": "Compare models",
+    "metrics": "Metrics",
+    "training_history": "Training history",
+    "evaluation_runs": "Evaluation runs",
+}
+
+
+@pytest.mark.parametrize(("width", "height", "suffix"), [(1400, 900, ""), (390, 844, "_phone")])
+def test_every_page_at_desktop_and_phone_width(
+    demo_project: Path, tmp_path: Path, width: int, height: int, suffix: str
+) -> None:
+    shots = screenshot_dir(tmp_path)
+    with streamlit_server(demo_project) as url, chromium_page(width, height) as page:
+        for path, title in PAGES.items():
+            page.goto(f"{url}/{path}")
+            wait_for_app_idle(page)
+            page.get_by_role("heading", name=title, exact=True).wait_for(timeout=60_000)
+            settle(page)
+            assert page.locator('[data-testid="stException"]').count() == 0
+            if width >= 1280:
+                assert clipped_tables(page) == [], path
+            assert truncated_metrics(page) == [], path
+            page.screenshot(path=str(shots / f"{path}{suffix}.png"))

@@ -44,6 +44,7 @@ def test_page_paths_forgive_case_and_spaces_and_nothing_leaves_localhost(tmp_pat
         for path, heading, landed in [
             ("metrics", "Metrics", "/metrics"),  # a fresh server's first request
             ("Overview", "Overview", "/"),
+            ("overview", "Overview", "/"),
             ("Training%20history", "Training history", "/training_history"),
             ("COMPARE-models", "Compare models", "/compare_models"),
             ("evaluation_runs", "Evaluation runs", "/evaluation_runs"),
