@@ -26,7 +26,7 @@ from core.model.inference import SequencePrediction, predict_sequence
 from core.model.prediction_cache import file_fingerprint, load_cached_probabilities
 from core.model.tta import TTA_MODES
 from core.video.decode import VideoDecodeError, decode_uniform_frames
-from core.video.player import webm_for_browser
+from core.video.player import native_mime_type, webm_for_browser
 from core.video.uploads import UnsupportedUpload, upload_as_temp_file
 
 
@@ -183,4 +183,14 @@ def playable_upload(digest: str, name: str, _data: bytes) -> bytes | None:
         with upload_as_temp_file(_data, name) as path:
             return webm_for_browser(path)
     except (VideoDecodeError, UnsupportedUpload):
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def upload_mime_type(digest: str, name: str, _data: bytes) -> str | None:
+    """The upload's MIME type when the browser plays it as it is (see `native_mime_type`)."""
+    try:
+        with upload_as_temp_file(_data, name) as path:
+            return native_mime_type(path)
+    except UnsupportedUpload:
         return None

@@ -47,9 +47,36 @@ def _class_bars_by_predictor(
     return figure
 
 
-def probability_bars(table: pd.DataFrame, class_names: Sequence[str], title: str) -> go.Figure:
-    """Grouped bars: one group per predictor, one bar per class (percent), as `clip_table` rows."""
-    return _class_bars_by_predictor(table, class_names, "", title, "probability (%)", 380)
+def probability_bars(table: pd.DataFrame, class_names: Sequence[str]) -> go.Figure:
+    """One horizontal bar per predictor (rows of `clip_table`), split into its classes' probabilities.
+
+    Horizontal and stacked so the predictor names stay whole and the chart stays short at any
+    width; the title lives on the page, where the chart's toolbar cannot cover it."""
+    colors = class_color_map(class_names)
+    labels = [short_name(p) for p in table["predictor"]]
+    figure = go.Figure()
+    for name in class_names:
+        values = table[name]
+        figure.add_bar(
+            y=labels,
+            x=values,
+            name=name,
+            orientation="h",
+            marker_color=colors[name],
+            text=[f"{v:.0f}%" if v >= 12 else "" for v in values],
+            textposition="inside",
+            insidetextanchor="middle",
+            hovertemplate=f"%{{y}}<br>{name}: %{{x:.1f}}%<extra></extra>",
+        )
+    figure.update_layout(
+        barmode="stack",
+        xaxis={"title": "probability (%)", "range": [0, 100]},
+        yaxis={"autorange": "reversed", "automargin": True},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=90 + 26 * len(labels),
+    )
+    return figure
 
 
 def interval_chart(table: pd.DataFrame, metric: str, low: str, high: str, title: str) -> go.Figure:

@@ -23,6 +23,8 @@ ANNOUNCED_KEY = "evaluation_jobs_announced"
 AUGMENTED_MODES = tuple(m for m in TTA_MODES if m != "original")
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "GPU"}
 POLL_EVERY = "2s"
+FORM_OPEN_KEY = "eval_form_open"
+FORM_PROBLEM_KEY = "eval_form_problem"
 
 
 def available_devices() -> list[str]:
@@ -43,7 +45,8 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
     paths = context.paths
     checkpoints = checkpoint_choices(paths.models_dir)
     features = feature_files(paths.features_dir)
-    with st.sidebar.expander("Evaluation run", icon=":material/play_circle:"):
+    # Keyed so it can close itself once a run starts: the run's progress is then at the sidebar's top.
+    with st.sidebar.expander("Evaluation run", icon=":material/play_circle:", key=FORM_OPEN_KEY):
         if not checkpoints or not features:
             st.caption(
                 f"Needs checkpoints (*.pt) in `{paths.models_dir.name}/` and a features file (*.h5) "
@@ -52,34 +55,53 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
             return
         analysed = context.analysed.path if context.analysed else features[0]
         with st.form("evaluation_form", border=False):
-            chosen = st.multiselect(
+            st.multiselect(
                 "Checkpoints",
                 checkpoints,
                 default=find_ensemble_checkpoints(paths.models_dir) or checkpoints,
                 format_func=lambda p: short_name(p.stem),
                 key="eval_checkpoints",
             )
-            features_path = st.selectbox(
+            st.selectbox(
                 "Features file",
                 features,
                 index=features.index(analysed) if analysed in features else 0,
                 format_func=lambda p: p.name,
                 key="eval_features",
             )
-            tta = st.toggle("Test-time augmentation", value=True, key="eval_tta")
-            modes = st.multiselect("TTA modes", AUGMENTED_MODES, default=AUGMENTED_MODES, key="eval_modes")
+            st.toggle("Test-time augmentation", value=True, key="eval_tta")
+            st.multiselect("TTA modes", AUGMENTED_MODES, default=AUGMENTED_MODES, key="eval_modes")
             devices = available_devices()
-            device = st.radio(
+            st.radio(
                 "Device", devices, index=len(devices) - 1, format_func=DEVICE_LABELS.get, horizontal=True,
                 key="eval_device",
             )  # fmt: skip
-            batch_size = st.number_input(
+            st.number_input(
                 "Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size"
             )
-            submitted = st.form_submit_button("Start evaluation", icon=":material/play_arrow:")
-        if submitted:
-            modes = tuple(modes) if tta else ()
-            start_job(registry, paths.runs_dir, chosen, features_path, modes, device, batch_size)
+            st.form_submit_button(
+                "Start evaluation",
+                icon=":material/play_arrow:",
+                on_click=submit_evaluation,
+                args=(registry, paths.runs_dir),
+            )
+        problem = st.session_state.pop(FORM_PROBLEM_KEY, None)
+        if problem:
+            st.error(problem)
+
+
+def submit_evaluation(registry: JobRegistry, runs_dir: Path) -> None:
+    """Form callback (it runs before the script, so it may still close the expander)."""
+    state = st.session_state
+    modes = tuple(state["eval_modes"]) if state["eval_tta"] else ()
+    problem = start_job(
+        registry, runs_dir, state["eval_checkpoints"], state["eval_features"], modes,
+        state["eval_device"], state["eval_batch_size"],
+    )  # fmt: skip
+    if problem:
+        state[FORM_PROBLEM_KEY] = problem
+    else:
+        state[FORM_OPEN_KEY] = False
 
 
 def start_job(
@@ -90,17 +112,17 @@ def start_job(
     modes: tuple[str, ...],
     device: str,
     batch_size: int,
-) -> None:
+) -> str | None:
+    """Submit the run; the reason it cannot start, or None."""
     if not checkpoints:
-        st.error("Choose at least one checkpoint.")
-        return
+        return "Choose at least one checkpoint."
     if st.session_state.get("eval_tta") and not modes:
-        st.error("TTA is on but no mode is chosen: pick at least one TTA mode or turn TTA off.")
-        return
+        return "TTA is on but no mode is chosen: pick at least one TTA mode or turn TTA off."
     request = EvaluationRequest(tuple(checkpoints), features, modes, int(batch_size), device)
     job = registry.submit(request, runs_dir)
     st.session_state[SESSION_JOBS_KEY] = [*st.session_state.get(SESSION_JOBS_KEY, []), job.job_id]
     registry.forget_finished()
+    return None
 
 
 def render_job(snapshot: JobSnapshot, registry: JobRegistry) -> None:
@@ -138,11 +160,15 @@ def job_status(registry: JobRegistry) -> None:
         render_job(snapshot, registry)
 
 
-def render_evaluation_sidebar(context: DashboardContext) -> None:
+def render_job_status() -> None:
+    """The session's running or last job, first in the sidebar so every page shows it in view."""
     registry = job_registry()
-    render_launch_form(context, registry)
     polling = any(s.active for s in session_jobs(registry))
     # A container, not `with st.sidebar:` directly: an empty fragment there blanks the sidebar
     # on the next run in Streamlit 1.67.
     with st.sidebar.container():
         st.fragment(job_status, run_every=POLL_EVERY if polling else None)(registry)
+
+
+def render_evaluation_sidebar(context: DashboardContext) -> None:
+    render_launch_form(context, job_registry())

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-CLASSIFY_PAGE = "pages/2_Classify.py"
+from core.page_paths import canonical_path
+
+CLASSIFY_PAGE = "app_pages/2_Classify.py"
 INCOMING_VIDEO_KEY = "classify_video"
 APP_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,7 +40,7 @@ def render_open_in_classify(videos: list[str], key: str) -> None:
         open_in_classify(chosen)
 
 
-COLLAPSE_PAGE = "pages/7_Collapse_inspector.py"
+COLLAPSE_PAGE = "app_pages/7_Collapse_inspector.py"
 INSPECT_REQUEST_KEY = "collapse_inspect_request"
 
 
@@ -56,3 +58,30 @@ def take_inspect_request() -> tuple[str, str | None] | None:
 def render_inspect_button(member: str, class_name: str, label: str, key: str) -> None:
     if st.button(label, key=key, icon=":material/troubleshoot:"):
         open_in_collapse_inspector(member, class_name)
+
+
+def _requested_page_name() -> str:
+    # Streamlit keeps the path the browser asked for only on its internal pages manager.
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return (ctx.pages_manager.intended_page_name or "") if ctx else ""
+
+
+def page_alias(pages: list[st.Page], canonical_paths: list[str]) -> st.Page | None:
+    """A hidden page at exactly the requested path when it names one of `pages` in another case or
+    spelling (`/Overview`, `/Training%20history`); it switches to the real page, keeping the query.
+
+    `canonical_paths[i]` is page i's path: the default page's own `url_path` reads "" in Streamlit."""
+    requested = _requested_page_name()
+    if not requested or requested in (p.url_path for p in pages):
+        return None
+    target = canonical_path(requested, canonical_paths)
+    if target is None:
+        return None
+    page = pages[canonical_paths.index(target)]
+
+    def redirect() -> None:
+        st.switch_page(page, query_params=st.query_params.to_dict())
+
+    return st.Page(redirect, title=page.title, url_path=requested, visibility="hidden")

@@ -7,7 +7,7 @@ import streamlit as st
 
 from dashboard.bootstrap import ensure_demo_bundle
 from dashboard.context import DashboardContext, build_context, project_paths
-from dashboard.eval_launcher import render_evaluation_sidebar
+from dashboard.eval_launcher import render_evaluation_sidebar, render_job_status
 from dashboard.predictions import render_tta_status
 from dashboard.sidebar import render_sidebar
 
@@ -18,6 +18,7 @@ def render_shell() -> DashboardContext:
     ensure_demo_bundle(project_paths())
     context = build_context()
     st.session_state[CONTEXT_KEY] = context
+    render_job_status()
     render_sidebar(context)
     render_evaluation_sidebar(context)
     if context.tta_pending is not None:
@@ -25,16 +26,8 @@ def render_shell() -> DashboardContext:
     return context
 
 
-def _page_runs_without_shell() -> bool:
-    # Streamlit treats `pages/` as a v1 pages folder until some session has called
-    # st.navigation; until then a first request to a page URL runs that page file alone.
-    from streamlit.runtime.pages_manager import PagesManager
-
-    return bool(PagesManager.uses_pages_directory)
-
-
 def current_context() -> DashboardContext:
     """The context the shell built for this script run (building it when the page runs alone)."""
-    if _page_runs_without_shell() or CONTEXT_KEY not in st.session_state:
+    if CONTEXT_KEY not in st.session_state:
         return render_shell()
     return st.session_state[CONTEXT_KEY]

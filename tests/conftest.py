@@ -5,27 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import streamlit.testing.v1.app_test as app_test_module
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parent.parent / "streamlit_app.py")
-
-
-class NavigationPagesManager(PagesManager):
-    """AppTest (1.67) re-detects the `pages/` folder on every run and then runs the page file
-    alone, skipping `streamlit_app.py`. A real server does that only until the first
-    `st.navigation` call of the process (covered by tests/dashboard/test_browser_shell.py); make AppTest
-    behave like a server after that first call."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-
-@pytest.fixture(autouse=True)
-def navigation_apps(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +16,6 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     run, as on a fresh machine; built once per test session and shared by the page tests."""
     root = tmp_path_factory.mktemp("no_artifacts")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(app_test_module, "PagesManager", NavigationPagesManager)
         patch.setenv("DASHBOARD_ROOT", str(root))
         patch.setenv("DASHBOARD_DEMO_SCALE", "ci")
         app = AppTest.from_file(APP, default_timeout=300)

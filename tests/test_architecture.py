@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = ("core", "dashboard", "pages", "tests", "bench", "streamlit_app")
+FIRST_PARTY = ("core", "dashboard", "app_pages", "tests", "bench", "streamlit_app")
 # Pipeline order inside core/: a stage may import earlier stages and core's shared basics only.
 CORE_STAGES: tuple[str, ...] = ("video", "features", "model", "evaluation", "training", "demo", "commands")
-APP_SIDE: tuple[str, ...] = ("streamlit", "dashboard", "pages")
+APP_SIDE: tuple[str, ...] = ("streamlit", "dashboard", "app_pages")
 MAX_LINES = 500
 
 
@@ -95,7 +95,7 @@ def test_core_never_imports_streamlit_or_the_app() -> None:
 
 
 def test_imports_flow_down_the_layers() -> None:
-    layer = {"core": 0, "dashboard": 1, "pages": 2, "streamlit_app": 2}
+    layer = {"core": 0, "dashboard": 1, "app_pages": 2, "streamlit_app": 2}
     upward = [
         f"{module} imports {other}"
         for module, imports in import_graph().items()

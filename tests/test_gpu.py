@@ -61,5 +61,5 @@ def test_overview_page_runs_with_cuda(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("DASHBOARD_ROOT", str(write_project(tmp_path)))
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
-    at.switch_page("pages/1_Overview.py").run()
+    at.switch_page("app_pages/1_Overview.py").run()
     assert not at.exception, [e.value for e in at.exception]

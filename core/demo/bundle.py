@@ -207,10 +207,8 @@ def _generate_videos(
     written = 0
     for split, specs in plans.items():
 
-        def on_clip(done: int, _: int, before: int = written, split: str = split) -> None:
-            stages.report(
-                "generate", (before + done) / total, f"generating {split} clips {before + done}/{total}"
-            )
+        def on_clip(done: int, count: int, before: int = written, split: str = split) -> None:
+            stages.report("generate", (before + done) / total, f"generating {split} clips {done}/{count}")
 
         generate_demo_videos(paths.demo_videos_dir / split, specs, progress=on_clip)
         written += len(specs)
@@ -233,7 +231,7 @@ def _extract_features(
             stages.report(
                 "extract",
                 (before + p.done) / total,
-                f"extracting {split} features {before + p.done}/{total} ({p.videos_per_s:.1f} videos/s)",
+                f"extracting {split} features {p.done}/{videos[split]} ({p.videos_per_s:.1f} videos/s)",
             )
 
         report = extract_directory(

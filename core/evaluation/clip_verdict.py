@@ -99,3 +99,30 @@ def strip_positions(num_frames: int, max_count: int = MAX_STRIP_FRAMES) -> np.nd
 def thumbnails(frames: np.ndarray, positions: np.ndarray, size: int = 96) -> list[np.ndarray]:
     """Small RGB copies of the chosen frames for the strip."""
     return [cv2.resize(frames[i], (size, size), interpolation=cv2.INTER_AREA) for i in positions]
+
+
+@dataclass(frozen=True)
+class MemberVotes:
+    counts: dict[str, int]
+    """Class -> how many chosen members predict it, most votes first (classes without votes left out)."""
+
+    @property
+    def tied(self) -> bool:
+        """The top classes have equal votes (a 2–2 split of four members): the ensemble's verdict
+        rests on probability mass, not on a majority."""
+        top = list(self.counts.values())[:2]
+        return len(top) == 2 and top[0] == top[1]
+
+    def describe(self) -> str:
+        return " – ".join(f"{votes} {name}" for name, votes in self.counts.items())
+
+
+def member_votes(
+    predictors: Mapping[str, np.ndarray], members: Sequence[str], class_names: Sequence[str]
+) -> MemberVotes:
+    """Each chosen member's top class, counted."""
+    counts: dict[str, int] = {}
+    for member in members:
+        name = class_names[int(np.argmax(predictors[member]))]
+        counts[name] = counts.get(name, 0) + 1
+    return MemberVotes(dict(sorted(counts.items(), key=lambda item: -item[1])))

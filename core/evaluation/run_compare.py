@@ -23,10 +23,10 @@ class RunMismatchError(ValueError):
     """Two runs that cannot be compared video by video."""
 
 
+# What tells runs apart first (scores, members, modes), so a narrow window cuts off only details.
 RUN_COLUMNS: tuple[str, ...] = (
-    "run", "created (UTC)", "features", "videos",
-    "ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1",
-    "members", "TTA modes", "device", "seconds",
+    "run", "ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1",
+    "members", "TTA modes", "videos", "features", "created (UTC)", "device", "seconds",
 )  # fmt: skip
 
 
@@ -35,17 +35,38 @@ def _headline(run: EvaluationRun, predictor: str) -> tuple[float | None, float |
     return (None, None) if scores is None else (scores.accuracy, scores.f1_weighted)
 
 
+def _augmented_modes(run: EvaluationRun) -> str:
+    return ", ".join(m for m in run.tta_modes if m != "original") or "off"
+
+
+def composition_differences(a: EvaluationRun, b: EvaluationRun) -> list[str]:
+    """How the two runs' ensembles differ (members, TTA modes): then "Ensemble" in A and in B are
+    different predictors, and their comparison says so."""
+    notes = []
+    if list(a.members) != list(b.members):
+        only_a = [m for m in a.members if m not in b.members]
+        only_b = [m for m in b.members if m not in a.members]
+        notes.append(
+            f"members differ: A has {len(a.members)}, B has {len(b.members)}"
+            + (f"; only in A: {', '.join(only_a)}" if only_a else "")
+            + (f"; only in B: {', '.join(only_b)}" if only_b else "")
+        )
+    if _augmented_modes(a) != _augmented_modes(b):
+        notes.append(f"TTA modes differ: A {_augmented_modes(a)}, B {_augmented_modes(b)}")
+    return notes
+
+
 def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
     """What one run is (when, on what, with what) and its headline numbers (percent)."""
     values = (
         path.name,
-        run.created_utc,
-        Path(run.features_file).name,
-        run.num_videos,
         *_headline(run, ENSEMBLE),
         *_headline(run, ENSEMBLE_TTA),
-        len(run.members),
-        ", ".join(m for m in run.tta_modes if m != "original") or "off",
+        list(run.members),
+        _augmented_modes(run),
+        run.num_videos,
+        Path(run.features_file).name,
+        run.created_utc,
         run.device,
         run.elapsed_s,
     )

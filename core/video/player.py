@@ -63,3 +63,23 @@ def webm_for_browser(path: str | Path, max_side: int = MAX_SIDE, max_seconds: fl
             return out.read_bytes()
     finally:
         capture.release()
+
+
+# Containers and codecs every current browser decodes: such files are served as they are.
+NATIVE_CONTAINERS = {".mp4": "video/mp4", ".m4v": "video/mp4", ".webm": "video/webm"}
+NATIVE_CODECS = {"video/mp4": {"avc1", "h264", "x264"}, "video/webm": {"vp80", "vp90", "vp09"}}
+
+
+def native_mime_type(path: str | Path) -> str | None:
+    """The MIME type to hand the file to the browser unchanged (H.264 mp4, VP8/VP9 WebM), or None
+    when it needs `webm_for_browser` first."""
+    mime = NATIVE_CONTAINERS.get(Path(path).suffix.lower())
+    if mime is None:
+        return None
+    capture = cv2.VideoCapture(str(path))
+    try:
+        fourcc = int(capture.get(cv2.CAP_PROP_FOURCC)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    codec = fourcc.to_bytes(4, "little").decode("ascii", errors="ignore").lower()
+    return mime if codec in NATIVE_CODECS[mime] else None

@@ -1,1 +1,1 @@
-"""Page bodies, one module per page; `pages/` holds the short scripts that call them."""
+"""Page bodies, one module per page; `app_pages/` holds the short scripts that call them."""

@@ -3,15 +3,26 @@ every predictor's probabilities, the verdict, and which frames the members atten
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Callable
+from pathlib import Path
 
 import streamlit as st
 
+from core.demo.bundle import demo_bundle_present
 from core.evaluation.clip_frames import FrameStrip, chosen_attention, frame_strip_of, stored_clip_recipe
-from core.evaluation.clip_verdict import Verdict, clip_table, clip_verdict, top_frames
+from core.evaluation.clip_verdict import (
+    MemberVotes,
+    Verdict,
+    clip_table,
+    clip_verdict,
+    member_votes,
+    top_frames,
+)
 from core.evaluation.filters import filter_video_table
 from core.evaluation.predictions import SplitPredictions
-from core.features.backbones import BackboneError
+from core.features.backbones import BackboneError, load_backbone
 from core.features.extraction import (
     FeaturizedClip,
     RecipeError,
@@ -24,6 +35,7 @@ from core.features.weights_download import ensure_backbone_weights
 from core.model.inference import SequencePrediction, predictor_probabilities
 from core.video.decode import VideoDecodeError
 from core.video.lookup import find_video_file, video_file_candidates
+from core.video.player import native_mime_type
 from core.video.uploads import (
     UPLOAD_TYPES,
     UnsupportedUpload,
@@ -34,6 +46,7 @@ from dashboard.cache import (
     playable_upload,
     playable_video,
     stored_clip_prediction,
+    upload_mime_type,
     upload_prediction,
 )
 from dashboard.charts import attention_strip, probability_bars
@@ -53,6 +66,11 @@ FILTER_DEFAULTS = {
     "classify_disagree": False,
 }
 UPLOAD_RESULT_KEY = "classify_upload_result"
+PLAYER_KEY = "classify_show_player"
+# The view's state lives in the URL (reload, shared link), written by the page itself: widget
+# binding (`bind="query-params"`) stores a selectbox's label, and its URL updates were lost here
+# once the page also wrote a parameter.
+VIDEO_PARAM, MEMBERS_PARAM, TTA_PARAM = "video", "members", "tta"
 
 
 def accept_incoming_video(split: SplitPredictions | None) -> None:
@@ -66,6 +84,7 @@ def accept_incoming_video(split: SplitPredictions | None) -> None:
     st.session_state.update(FILTER_DEFAULTS)
     st.session_state["classify_source"] = TEST_VIDEO
     st.session_state["classify_index"] = split.video_names.index(name)
+    st.query_params[VIDEO_PARAM] = name
 
 
 def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
@@ -82,8 +101,9 @@ def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
     return chosen, use_tta
 
 
-def render_verdict(verdict: Verdict, true_class: str | None) -> None:
-    columns = st.columns(3)
+def render_verdict(verdict: Verdict, true_class: str | None, votes: MemberVotes) -> None:
+    # Wide first column: a metric truncates its value ("Natural_…") when its column is narrow.
+    columns = st.columns([3, 2, 3])
     columns[0].metric(f"Verdict ({short_name(verdict.predictor)})", verdict.class_name)
     columns[1].metric("Confidence", pct(verdict.confidence))
     if true_class is not None:
@@ -93,6 +113,13 @@ def render_verdict(verdict: Verdict, true_class: str | None) -> None:
             true_class,
             delta=outcome,
             delta_color="normal" if verdict.correct else "inverse",
+        )
+    st.markdown(f"**Member votes:** {votes.describe()}")
+    if votes.tied:
+        st.warning(
+            f"The members split {votes.describe()}: no majority, so the verdict rests on the summed "
+            "probabilities alone. Treat it as uncertain.",
+            icon=":material/call_split:",
         )
 
 
@@ -111,15 +138,19 @@ def render_predictions(
     render_verdict(
         clip_verdict(predictors, class_names, true_label),
         None if true_label is None else class_names[true_label],
+        member_votes(predictors, chosen, class_names),
     )
-    st.plotly_chart(probability_bars(table, class_names, "Class probabilities per predictor"))
+    st.markdown("**Class probabilities per predictor**")
+    st.plotly_chart(probability_bars(table, class_names), key="classify_bars")
+    # Class columns first: at laptop widths the verdict columns may scroll, the classes never do.
     shown = table.assign(predictor=[short_name(p) for p in table["predictor"]])
-    if true_label is None:
-        shown = shown.drop(columns="correct")
+    order = ["predictor", *class_names, "predicted", "confidence"]
+    shown = shown[order if true_label is None else [*order, "correct"]]
     percent = st.column_config.NumberColumn(format=PERCENT_FORMAT)
     st.dataframe(
         shown,
         hide_index=True,
+        key="classify_table",
         column_config={"confidence": percent, **dict.fromkeys(class_names, percent)},
     )
 
@@ -156,6 +187,22 @@ def render_attention(
     )
 
 
+def restore_from_link(member_names: list[str]) -> None:
+    """On a session's first run (a reload or a shared link), the members and TTA the URL names."""
+    state, params = st.session_state, st.query_params
+    if "classify_members" not in state and MEMBERS_PARAM in params:
+        state["classify_members"] = [m for m in params.get_all(MEMBERS_PARAM) if m in member_names]
+    if "classify_tta" not in state and TTA_PARAM in params:
+        state["classify_tta"] = params[TTA_PARAM] != "off"
+
+
+def linked_video(split: SplitPredictions, options: list[int]) -> int:
+    """The video a reloaded or shared link names (`?video=`), when the filters list it; else the first."""
+    name = st.query_params.get(VIDEO_PARAM)
+    index = split.video_names.index(name) if name in split.video_names else None
+    return index if index in options else options[0]
+
+
 def choose_test_video(split: SplitPredictions) -> int | None:
     table = split.video_table()
     columns = st.columns([2, 2, 2, 1.3, 1.6])
@@ -181,7 +228,7 @@ def choose_test_video(split: SplitPredictions) -> int | None:
     options = matching["index"].tolist()
     current = st.session_state.get("classify_index")
     if current not in options:
-        current = st.session_state["classify_index"] = options[0]
+        current = st.session_state["classify_index"] = linked_video(split, options)
     if len(options) > MAX_PICKER_OPTIONS:
         # A select box of 100k entries is slow to send and useless to scroll: search narrows it.
         st.caption(f"The list shows the first {MAX_PICKER_OPTIONS}; search by name to find others.")
@@ -196,14 +243,26 @@ def choose_test_video(split: SplitPredictions) -> int | None:
     )
 
 
-def show_player(webm: bytes | None) -> None:
+def render_player(native: tuple[str | bytes, str] | None, prepare: Callable[[], bytes | None]) -> None:
+    """The clip as it is when the browser plays its codec; otherwise a re-encode, made only on
+    request since it takes seconds to a minute and the verdict must not wait for it."""
+    if native is not None:
+        st.video(native[0], format=native[1])
+        return
+    if not st.toggle(
+        "Show player",
+        key=PLAYER_KEY,
+        help="This clip's codec needs re-encoding for the browser, which takes a while.",
+    ):
+        return
+    webm = prepare()
     if webm is None:
         st.warning("This clip cannot be re-encoded for the browser's player; its frames are shown below.")
     else:
         st.video(webm, format="video/webm")
 
 
-def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe | None) -> FrameStrip | None:
+def test_video_path(context: DashboardContext, name: str) -> Path | None:
     split_name = context.analysed.split
     path = find_video_file(context.paths.data_dir, split_name, name)
     if path is None:
@@ -212,9 +271,11 @@ def test_video_strip(context: DashboardContext, name: str, recipe: FeatureRecipe
             for p in video_file_candidates(context.paths.data_dir, split_name, name)
         )
         st.info(f"The video file is not present (looked for {looked}); showing the attention without frames.")
-        return None
-    show_player(playable_video(path))
-    if recipe is None:
+    return path
+
+
+def test_video_strip(path: Path | None, recipe: FeatureRecipe | None) -> FrameStrip | None:
+    if path is None or recipe is None:
         return None
     strip = frame_strip(path, recipe.num_frames, recipe.image_size)
     if isinstance(strip, str):
@@ -229,17 +290,18 @@ def render_test_video(context: DashboardContext, chosen: list[str], use_tta: boo
     if index is None:
         return
     name = split.video_names[index]
+    st.query_params[VIDEO_PARAM] = name
     prediction = stored_clip_prediction(context.analysed.path, index, context.members.members)
     recipe = stored_clip_recipe(context.analysed.recipe, context.members.members)
-    player, results = st.columns([1, 2])
-    with player:
-        st.markdown(f"**{plain(name)}**")
-        strip = test_video_strip(context, name, recipe)
-    with results:
-        render_predictions(
-            prediction, context.member_names, chosen, use_tta, split.class_names, int(split.labels[index])
-        )
-    render_attention(prediction, context.member_names, chosen, recipe, strip)
+    st.subheader(plain(name))
+    render_predictions(
+        prediction, context.member_names, chosen, use_tta, split.class_names, int(split.labels[index])
+    )
+    path = test_video_path(context, name)
+    if path is not None:
+        mime = native_mime_type(path)
+        render_player(None if mime is None else (str(path), mime), lambda: playable_video(path))
+    render_attention(prediction, context.member_names, chosen, recipe, test_video_strip(path, recipe))
 
 
 def upload_recipe(context: DashboardContext) -> FeatureRecipe | None:
@@ -299,6 +361,9 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
         f"{recipe.image_size}px, scales {', '.join(map(str, recipe.scales))}."
     )
     if uploaded is None:
+        # Load the backbone while the user picks a file, so the verdict does not wait for it.
+        with contextlib.suppress(BackboneError):
+            load_backbone(recipe.backbone)
         return
     data = uploaded.getvalue()
     digest = hashlib.sha256(data).hexdigest()
@@ -306,12 +371,26 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     if result is None:
         return
     prediction = upload_prediction(digest, result.features, context.members.members)
-    player, results = st.columns([1, 2])
-    with player:
-        st.markdown(f"**{plain(uploaded.name)}**")
-        show_player(playable_upload(digest, uploaded.name, data))
-    with results:
-        render_predictions(prediction, context.member_names, chosen, use_tta, _class_names(context), None)
+    class_names = _class_names(context)
+    st.subheader(plain(uploaded.name))
+    if demo_bundle_present(context.paths.root):
+        st.caption(
+            ":material/science: Demo ensemble (trained on generated clips): its verdict on a real video "
+            "shows how the dashboard works, not what your classifier would say."
+        )
+    truth = st.selectbox(
+        "What is it really?",
+        [None, *class_names],
+        format_func=lambda name: "not set" if name is None else name,
+        key="classify_upload_truth",
+        help="Set the clip's real class to see whether each predictor got it right.",
+    )
+    true_label = None if truth is None else class_names.index(truth)
+    render_predictions(prediction, context.member_names, chosen, use_tta, class_names, true_label)
+    mime = upload_mime_type(digest, uploaded.name, data)
+    render_player(
+        None if mime is None else (data, mime), lambda: playable_upload(digest, uploaded.name, data)
+    )
     render_attention(prediction, context.member_names, chosen, recipe, frame_strip_of(result.clip.frames))
 
 
@@ -327,8 +406,11 @@ def render_page(context: DashboardContext) -> None:
         )
         st.stop()
     accept_incoming_video(context.split)
+    restore_from_link(context.member_names)
     source = st.radio("Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source")
     chosen, use_tta = choose_members(context)
+    st.query_params[MEMBERS_PARAM] = chosen
+    st.query_params[TTA_PARAM] = "on" if use_tta else "off"
     if not chosen:
         st.warning("Choose at least one ensemble member.")
         st.stop()

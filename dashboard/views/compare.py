@@ -48,8 +48,10 @@ def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], 
     members, weights = [], []
     for column, name in zip(columns, split.member_names, strict=True):
         with column:
-            if st.checkbox(short_name(name), value=True, key=f"compare_use_{name}"):
-                weight = st.slider("weight", 0.0, 2.0, 1.0, 0.1, key=f"compare_weight_{name}")
+            if st.checkbox(short_name(name), value=True, key=f"compare_use_{name}", bind="query-params"):
+                weight = st.slider(
+                    "weight", 0.0, 2.0, 1.0, 0.1, key=f"compare_weight_{name}", bind="query-params"
+                )
                 members.append(name)
                 weights.append(weight)
     modes = st.multiselect(
@@ -57,6 +59,7 @@ def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], 
         split.modes,
         default=["original"],
         key="compare_modes",
+        bind="query-params",
         help="`original` alone is the ensemble without test-time augmentation.",
     )
     return members, weights, modes
@@ -86,7 +89,14 @@ def render_composer(split: SplitPredictions) -> None:
     shown = _named(table.replace({"predictor": {COMPOSED: "Your composition"}}))
     left, right = st.columns([3, 2])
     left.plotly_chart(class_f1_bars(shown, split.class_names, "Per-class F1"))
-    right.dataframe(_readable(shown), hide_index=True, column_config=_percent_columns(_readable(shown)))
+    # Predictors as columns, scores as rows: a few narrow columns, so no class is cut off on the right.
+    by_predictor = _readable(shown).set_index("predictor").T.rename_axis("score").reset_index()
+    right.dataframe(
+        by_predictor,
+        hide_index=True,
+        key="compare_composer_table",
+        column_config=_percent_columns(by_predictor),
+    )
     contributions = member_contributions(split, members, weights, modes)
     if not contributions.empty:
         st.markdown("**What each chosen member adds** (the composition with it minus without it)")

@@ -8,7 +8,13 @@ from pathlib import Path
 import streamlit as st
 
 from core.evaluation.predictions import SplitPredictions
-from core.evaluation.run_compare import RunMismatchError, common_predictors, compare_runs, runs_table
+from core.evaluation.run_compare import (
+    RunMismatchError,
+    common_predictors,
+    compare_runs,
+    composition_differences,
+    runs_table,
+)
 from core.evaluation.runs import EvaluationRun, list_runs
 from dashboard.context import DashboardContext
 from dashboard.navigation import render_open_in_classify
@@ -21,11 +27,13 @@ HEADLINE_COLUMNS = ("ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy",
 
 
 def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
+    table = runs_table(runs)
+    table["members"] = table["members"].map(lambda names: [short_name(n) for n in names])
     st.dataframe(
-        runs_table(runs),
+        table,
         hide_index=True,
         key="runs_table",
-        column_config=percent_columns(*HEADLINE_COLUMNS),
+        column_config={**percent_columns(*HEADLINE_COLUMNS), "members": st.column_config.ListColumn()},
     )
 
 
@@ -37,6 +45,7 @@ def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
         default=names[:1],
         max_selections=2,
         key=RUN_CHOICE_KEY,
+        bind="query-params",
     )
 
 
@@ -56,6 +65,14 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
     (path_a, run_a), (path_b, run_b) = a, b
     st.subheader("Comparison")
     st.markdown(f"**A** = `{path_a.name}` · **B** = `{path_b.name}`")
+    differences = composition_differences(run_a, run_b)
+    if differences:
+        st.warning(
+            "These runs' ensembles are not the same, so their Ensemble rows compare different predictors: "
+            + "; ".join(differences)
+            + ".",
+            icon=":material/difference:",
+        )
     predictors = common_predictors(run_a, run_b)
     if not predictors:
         st.error("The two runs have no predictor in common; choose runs of the same checkpoints.")

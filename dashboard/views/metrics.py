@@ -24,6 +24,7 @@ from dashboard.navigation import render_open_in_classify
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
 
 CELL_TEXT = "#1F1F1F"
+CHOSEN_CELL = "#E45756"
 METRIC_LABELS = {"precision": "Precision", "recall": "Recall", "f1": "F1"}
 
 
@@ -107,10 +108,12 @@ def cell_labels(cells: pd.DataFrame) -> list[str]:
     return [f"<b>{c}</b><br>{p:.1f}%" for c, p in zip(cells["count"], cells["row_percent"], strict=True)]
 
 
-def confusion_chart(cells: pd.DataFrame, class_names: list[str]) -> go.Figure:
+def confusion_chart(cells: pd.DataFrame, class_names: list[str], chosen: tuple[str, str]) -> go.Figure:
     """Square markers with the count and row share written in each cell; a scatter because
-    plotly heatmaps report no clicks in this Streamlit version."""
+    plotly heatmaps report no clicks in this Streamlit version. The `chosen` (true, predicted)
+    cell, whose videos are listed, gets a thick outline."""
     colors = class_color_map(class_names)
+    is_chosen = [(t, p) == chosen for t, p in zip(cells["true_class"], cells["predicted_class"], strict=True)]
     ticks = [colored_class(name, colors) for name in class_names]
     figure = go.Figure(
         go.Scatter(
@@ -126,7 +129,10 @@ def confusion_chart(cells: pd.DataFrame, class_names: list[str]) -> go.Figure:
                 "cmin": 0,
                 "cmax": 100,
                 "colorbar": {"title": "row %"},
-                "line": {"width": 1, "color": "#888"},
+                "line": {
+                    "width": [5 if c else 1 for c in is_chosen],
+                    "color": [CHOSEN_CELL if c else "#888" for c in is_chosen],
+                },
             },
             text=cell_labels(cells),
             textfont={"color": CELL_TEXT, "size": 14},
@@ -164,11 +170,15 @@ def render_confusion(split: SplitPredictions, key: str) -> None:
     metrics = split.metrics(predictor)
     cells = confusion_cells(metrics.confusion_matrix, split.class_names)
     chart_key, true_key, predicted_key = f"{key}_cm_chart", f"{key}_cm_true", f"{key}_cm_predicted"
+    chosen = (
+        st.session_state.get(true_key, split.class_names[0]),
+        st.session_state.get(predicted_key, split.class_names[0]),
+    )
     left, right = st.columns([3, 2])
     with left:
         st.caption("Each cell: number of videos, and their share of the true class (row). Click a cell.")
         st.plotly_chart(
-            confusion_chart(cells, split.class_names),
+            confusion_chart(cells, split.class_names, chosen),
             key=chart_key,
             on_select=lambda: _select_clicked_cell(chart_key, true_key, predicted_key, split.class_names),
             selection_mode="points",
@@ -272,7 +282,14 @@ def curves_chart(
                 line={"color": colors[curve.class_name]},
             )
         )
-    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title, height=400, legend={"y": -0.25})
+    # Legend in rows under the plot and small margins: the plot keeps most of the figure's area.
+    figure.update_layout(
+        xaxis={"title": x_title, "range": [-0.02, 1.02]},
+        yaxis={"title": y_title, "range": [-0.02, 1.02]},
+        height=520,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.15, "x": 0},
+    )
     return figure
 
 

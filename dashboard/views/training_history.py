@@ -20,6 +20,10 @@ from dashboard.plain_text import plain
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map
 
 EPOCH_KEY = "history_epoch"
+# Streamlit drops a widget's state when its page is left; the epoch is also kept here to come back to.
+SAVED_EPOCH_KEY = "history_epoch_saved"
+# Set when Play restarts at the first epoch, so the next tick shows it instead of moving past it.
+HOLD_KEY = "history_play_hold"
 PLAYING_KEY = "history_playing"
 PLAYBACK_MODEL_KEY = "history_playback_model"
 PLAY_EVERY = "1s"
@@ -115,6 +119,7 @@ def toggle_playing(epochs: list[int]) -> None:
     playing = not st.session_state.get(PLAYING_KEY, False)
     if playing and st.session_state.get(EPOCH_KEY) == epochs[-1]:
         st.session_state[EPOCH_KEY] = epochs[0]
+        st.session_state[HOLD_KEY] = True
     st.session_state[PLAYING_KEY] = playing
 
 
@@ -151,13 +156,25 @@ def advance_playback(epochs: list[int]) -> None:
     st.session_state[EPOCH_KEY] = following
 
 
+def choose_start_epoch(epochs: list[int]) -> None:
+    """Keep the slider's epoch; else the one this session left the page at; else the link's
+    (`?history_epoch=`, applied by the slider itself); else the last epoch."""
+    state = st.session_state
+    if state.get(EPOCH_KEY) in epochs:
+        return
+    if state.get(SAVED_EPOCH_KEY) in epochs:
+        state[EPOCH_KEY] = state[SAVED_EPOCH_KEY]
+    elif EPOCH_KEY not in st.query_params:
+        state[EPOCH_KEY] = epochs[-1]
+
+
 def playback(history: pd.DataFrame, model: int, class_names: list[str]) -> None:
     epochs = model_epochs(history, model)
-    if st.session_state.get(EPOCH_KEY) not in epochs:
-        st.session_state[EPOCH_KEY] = epochs[-1]
-    if st.session_state.get(PLAYING_KEY):
+    choose_start_epoch(epochs)
+    if st.session_state.get(PLAYING_KEY) and not st.session_state.pop(HOLD_KEY, False):
         advance_playback(epochs)
-    epoch = st.select_slider("Epoch", options=epochs, key=EPOCH_KEY)
+    epoch = st.select_slider("Epoch", options=epochs, key=EPOCH_KEY, bind="query-params")
+    st.session_state[SAVED_EPOCH_KEY] = epoch
     snapshot = epoch_snapshot(history, model, epoch, class_names)
     columns = st.columns(3)
     columns[0].metric("Val accuracy", f"{snapshot.val_acc:.1f}%")
@@ -180,7 +197,9 @@ def playback(history: pd.DataFrame, model: int, class_names: list[str]) -> None:
 
 def render_playback(history: pd.DataFrame, models: list[int], class_names: list[str]) -> None:
     st.subheader("Playback")
-    model = st.selectbox("Model", models, format_func=model_label, key=PLAYBACK_MODEL_KEY)
+    model = st.selectbox(
+        "Model", models, format_func=model_label, key=PLAYBACK_MODEL_KEY, bind="query-params"
+    )
     epochs = model_epochs(history, model)
     playing = bool(st.session_state.get(PLAYING_KEY))
     st.button(
@@ -219,7 +238,12 @@ def render_page(context: DashboardContext) -> None:
     class_names = context.split.class_names if context.split else list(CLASS_NAMES)
     all_models = history_models(history)
     models = st.multiselect(
-        "Models", all_models, default=all_models, format_func=model_label, key="history_models"
+        "Models",
+        all_models,
+        default=all_models,
+        format_func=model_label,
+        key="history_models",
+        bind="query-params",
     )
     if not models:
         st.info("Choose at least one model.")

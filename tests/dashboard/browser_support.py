@@ -98,3 +98,20 @@ def wait_for_app_idle(page: object, timeout_ms: int = 120_000) -> None:
     page.wait_for_function(  # type: ignore[attr-defined]
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout_ms
     )
+
+
+def clipped_tables(page: object) -> list[list[int]]:
+    """[scrollWidth, clientWidth] of every data table that scrolls sideways, i.e. hides columns."""
+    return page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll('[data-testid="stDataFrame"] .dvn-scroller')]
+            .map(e => [e.scrollWidth, e.clientWidth]).filter(([scroll, client]) => scroll > client + 1)"""
+    )
+
+
+def truncated_metrics(page: object) -> list[str]:
+    """Metric values cut off with an ellipsis (their text is wider than their box)."""
+    return page.evaluate(  # type: ignore[attr-defined]
+        """() => [...document.querySelectorAll(
+                '[data-testid="stMetricValue"], [data-testid="stMetricValue"] *')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    )

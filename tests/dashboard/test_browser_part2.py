@@ -114,9 +114,17 @@ def test_sidebar_run_while_browsing_then_listed(demo_project: Path, tmp_path: Pa
         form.get_by_role("button", name="Start evaluation").click()
         progress = sidebar(page).locator('[data-testid="stProgress"]')
         progress.wait_for(timeout=30_000)
+        expect(form).to_be_hidden(timeout=10_000)  # the launcher closed itself
 
         go_to(page, "Metrics")
         progress.wait_for(timeout=10_000)
+        # In view without scrolling, above the launcher, with its Cancel button.
+        assert (
+            progress.bounding_box()["y"]
+            < sidebar(page).get_by_text("Evaluation run", exact=True).bounding_box()["y"]
+        )
+        assert progress.bounding_box()["y"] + progress.bounding_box()["height"] < page.viewport_size["height"]
+        assert sidebar(page).get_by_role("button", name="Cancel evaluation").is_visible()
         assert page.get_by_text("Confusion matrix").is_visible()
         page.screenshot(path=str(shots / "eval_running.png"))
 
@@ -153,6 +161,11 @@ def test_confusion_cell_click_and_history_playback(demo_project: Path, tmp_path:
         predicted_box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Predicted class")
         assert true_box.locator("input").input_value() == classes[true_index]
         assert predicted_box.locator("input").input_value() == classes[predicted_index]
+        stroke = cell.evaluate("e => parseFloat(getComputedStyle(e).strokeWidth)")
+        other = matrix.locator(".scatterlayer .point").nth(
+            true_index * len(classes) + (predicted_index + 1) % len(classes)
+        )
+        assert stroke >= 4 and other.evaluate("e => parseFloat(getComputedStyle(e).strokeWidth)") <= 1
         title = f"true {classes[true_index]}, predicted {classes[predicted_index]}"
         assert page.locator("p").filter(has_text=title).count() == 1
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -173,6 +186,17 @@ def test_confusion_cell_click_and_history_playback(demo_project: Path, tmp_path:
                 break
         # Playing from the last epoch starts over, then steps one epoch per tick up to the end.
         assert seen == sorted(seen) and len(set(seen)) >= 2 and seen[-1] == last
-        assert seen[0] < last
+        assert seen[0] == 1  # starts at the first epoch, not the second
         page.get_by_role("button", name="Play").wait_for(timeout=5_000)
+        # The epoch survives leaving the page and a reload (it is in the URL).
+        page.locator('[data-testid="stSlider"] [role="slider"]').focus()
+        page.keyboard.press("ArrowLeft")
+        settle(page)
+        expect(epoch).to_have_text(str(last - 1))
+        go_to(page, "Metrics")
+        go_to(page, "Training history")
+        expect(epoch).to_have_text(str(last - 1), timeout=30_000)
+        page.reload()
+        wait_for_app_idle(page)
+        expect(epoch).to_have_text(str(last - 1), timeout=60_000)
         page.screenshot(path=str(shots / "training_history.png"), full_page=True)

@@ -26,7 +26,7 @@ from tests.dashboard.test_pages_part1 import core_split, metric_value, table_wit
 from tests.original_project import RECORDED, write_original_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-OVERVIEW = "pages/1_Overview.py"
+OVERVIEW = "app_pages/1_Overview.py"
 MODEL_1 = "best_ensemble_model_1"
 
 

@@ -10,7 +10,7 @@ from core.model.checkpoints import load_checkpoint
 from dashboard.navigation import COLLAPSE_PAGE
 from tests.dashboard.test_pages_part1 import open_page
 
-OVERVIEW = "pages/1_Overview.py"
+OVERVIEW = "app_pages/1_Overview.py"
 
 
 def test_demo_member_1_is_flagged_labelled_and_inspectable(demo_root: Path, monkeypatch) -> None:

@@ -14,7 +14,7 @@ from tests.factories import write_project
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "streamlit_app.py")
-COMPARE = "pages/3_Compare_models.py"
+COMPARE = "app_pages/3_Compare_models.py"
 
 
 @pytest.fixture(scope="module")

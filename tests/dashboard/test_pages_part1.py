@@ -41,7 +41,8 @@ from tests.conftest import finish_background_tta
 from tests.factories import TINY_RECIPE, make_model, write_features, write_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-OVERVIEW, CLASSIFY, COMPARE = "pages/1_Overview.py", "pages/2_Classify.py", "pages/3_Compare_models.py"
+OVERVIEW, CLASSIFY = "app_pages/1_Overview.py", "app_pages/2_Classify.py"
+COMPARE = "app_pages/3_Compare_models.py"
 CLASSES = ["Animation", "Flat_Content", "Gaming", "Natural_Content"]
 
 
@@ -368,6 +369,9 @@ def test_compare_composer_matches_core(project: Path, split: SplitPredictions, m
     assert metric_value(at, "Weighted F1") == f"{expected.f1_weighted:.1f}%"
     for name, f1 in zip(CLASSES, expected.f1_per_class, strict=True):
         assert metric_value(at, f"F1 {name}") == f"{f1:.1f}%"
+    composer = table_with(at, "score", "Your composition").set_index("score")
+    assert composer.loc["F1 Natural_Content", "Your composition"] == pytest.approx(expected.f1_per_class[3])
+    assert composer.loc["accuracy", "Your composition"] == pytest.approx(expected.accuracy)
     contributions = table_with(at, "accuracy added")
     assert contributions["member"].tolist() == ["Model 2", "Model 3", "Model 4"]
 

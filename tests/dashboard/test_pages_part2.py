@@ -22,7 +22,8 @@ from tests.conftest import finish_background_tta
 from tests.factories import write_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-METRICS, HISTORY, RUNS = "pages/4_Metrics.py", "pages/5_Training_history.py", "pages/6_Evaluation_runs.py"
+METRICS, HISTORY = "app_pages/4_Metrics.py", "app_pages/5_Training_history.py"
+RUNS = "app_pages/6_Evaluation_runs.py"
 SUBMIT = "FormSubmitter:evaluation_form-Start evaluation"
 
 
@@ -190,7 +191,7 @@ def test_sidebar_run_completes_and_is_listed_with_evaluates_metrics(project: Pat
     expected = run_evaluation(members(project)[:3], features_of(project), tta_modes=TTA_MODES, device="cpu")
     assert listing.loc[0, "ensemble accuracy"] == pytest.approx(expected.scores["ensemble"].accuracy)
     assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(expected.scores["ensemble_tta"].f1_weighted)
-    assert listing.loc[0, "members"] == 3
+    assert list(listing.loc[0, "members"]) == ["Model 1", "Model 2", "Model 3"]
     per_class = frame(app, "per_class")
     expected_split = SplitPredictions.from_run(expected)
     assert per_class["f1"].to_numpy() == pytest.approx(expected_split.per_class_table()["f1"].to_numpy())
@@ -210,6 +211,8 @@ def test_runs_page_compares_two_runs(project: Path) -> None:
         ["20250101-000000-single.json", "20250102-000000-ensemble.json"]
     ).run()
     app.selectbox(key="runs_compare_predictor").set_value("ensemble").run()
+    assert "members differ: A has 1, B has 4" in app.warning[0].value
+    assert "TTA modes differ: A off, B reverse, speed_up, speed_down" in app.warning[0].value
     expected = compare_runs(first, second, "ensemble")
     flipped = frame(app, "flipped")
     assert flipped["video"].tolist() == expected.flipped["video"].tolist()

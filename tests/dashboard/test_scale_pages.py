@@ -17,12 +17,13 @@ from tests.factories import write_large_project
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 PAGES = [
-    "pages/1_Overview.py",
-    "pages/2_Classify.py",
-    "pages/3_Compare_models.py",
-    "pages/4_Metrics.py",
-    "pages/5_Training_history.py",
-    "pages/6_Evaluation_runs.py",
+    "app_pages/1_Overview.py",
+    "app_pages/2_Classify.py",
+    "app_pages/3_Compare_models.py",
+    "app_pages/4_Metrics.py",
+    "app_pages/5_Training_history.py",
+    "app_pages/6_Evaluation_runs.py",
+    "app_pages/7_Collapse_inspector.py",
 ]
 NUM_VIDEOS = 100_000
 

@@ -69,6 +69,9 @@ def test_ci_build_writes_everything_the_app_needs(built):
     fractions = [f for _, f in updates]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert {text.split()[0] for text, _ in updates} >= {"generating", "extracting", "training", "evaluating"}
+    # Counters count each split's own videos, ending at its size.
+    test_videos = load_feature_set(paths.features_file("test")).num_videos
+    assert f"extracting test features {test_videos}/{test_videos}" in [t.split(" (")[0] for t, _ in updates]
 
 
 def test_member_1_is_starved_of_animation_and_says_so(built):

@@ -9,6 +9,7 @@ from core.evaluation.run_compare import (
     WRONG_TO_RIGHT,
     RunMismatchError,
     compare_runs,
+    composition_differences,
     runs_table,
 )
 from core.evaluation.runs import EvaluationRun
@@ -58,6 +59,20 @@ def test_runs_table_shows_headline_numbers() -> None:
     assert np.isnan(table.loc[1, "ensemble+TTA accuracy"])
     assert table["TTA modes"].tolist() == ["reverse", "off"]
     assert table.loc[0, "features"] == "test_features_multiscale.h5"
+    assert table.loc[0, "members"] == ["m1"]
+
+
+def test_composition_differences_name_members_and_modes() -> None:
+    labels = [0, 1, 2, 3]
+    a = make_run([0, 1, 2, 0], labels, tta=True)
+    b = make_run([0, 1, 2, 0], labels)
+    assert composition_differences(a, a) == []
+    assert composition_differences(a, b) == ["TTA modes differ: A reverse, B off"]
+    b.members.append("m2")
+    assert composition_differences(a, b) == [
+        "members differ: A has 1, B has 2; only in B: m2",
+        "TTA modes differ: A reverse, B off",
+    ]
 
 
 def test_runs_table_of_no_runs_has_the_columns() -> None:

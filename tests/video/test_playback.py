@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from core.video.decode import VideoDecodeError
-from core.video.player import webm_for_browser
+from core.video.player import native_mime_type, webm_for_browser
 
 
 def _write_mp4v(path, frames=12, size=(101, 37)):
@@ -52,3 +52,16 @@ def test_non_video_is_refused_with_the_file_name(tmp_path):
     text.write_text("not a video")
     with pytest.raises(VideoDecodeError, match=r"notes\.mp4"):
         webm_for_browser(text)
+
+
+def test_browser_codecs_are_served_as_they_are_others_need_reencoding(tmp_path):
+    mp4v = tmp_path / "clip.mp4"
+    _write_mp4v(mp4v)
+    assert native_mime_type(mp4v) is None  # MPEG-4 Part 2: Chromium does not play it
+    webm = tmp_path / "clip.webm"
+    webm.write_bytes(webm_for_browser(mp4v))
+    assert native_mime_type(webm) == "video/webm"
+    renamed = tmp_path / "clip.avi"
+    renamed.write_bytes(webm.read_bytes())
+    assert native_mime_type(renamed) is None  # only mp4/webm containers are trusted as they are
+    assert native_mime_type(tmp_path / "missing.mp4") is None
