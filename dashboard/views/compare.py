@@ -27,9 +27,15 @@ def _readable(table: pd.DataFrame) -> pd.DataFrame:
     return table.rename(columns={"f1_weighted": "weighted F1"})
 
 
+def _predictors_as_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """Scores as rows, one narrow column per predictor: every class row stays in view at 1280 px,
+    where a column per class ran off the right edge."""
+    return _readable(table).set_index("predictor").T.rename_axis("score").reset_index()
+
+
 def render_summary(split: SplitPredictions) -> None:
     st.subheader("Each model, the ensemble and the ensemble with TTA")
-    table = _readable(_named(split.summary_table()))
+    table = _predictors_as_columns(_named(split.summary_table()))
     st.dataframe(table, hide_index=True, column_config=_percent_columns(table))
 
 
@@ -87,11 +93,9 @@ def render_composer(split: SplitPredictions) -> None:
         column.metric(f"F1 {name}", pct(composed[f"F1 {name}"]))
     st.caption("Changes are against the standard ensemble: all members, equal weights, no TTA.")
     shown = _named(table.replace({"predictor": {COMPOSED: "Your composition"}}))
-    left, right = st.columns([3, 2])
-    left.plotly_chart(class_f1_bars(shown, split.class_names, "Per-class F1"))
-    # Predictors as columns, scores as rows: a few narrow columns, so no class is cut off on the right.
-    by_predictor = _readable(shown).set_index("predictor").T.rename_axis("score").reset_index()
-    right.dataframe(
+    st.plotly_chart(class_f1_bars(shown, split.class_names, "Per-class F1"))
+    by_predictor = _predictors_as_columns(shown)
+    st.dataframe(
         by_predictor,
         hide_index=True,
         key="compare_composer_table",

@@ -37,6 +37,7 @@ from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from core.video.lookup import find_video_file
 from core.video.uploads import UnsupportedUpload, upload_as_temp_file, upload_suffix
+from dashboard.theme import short_name
 from tests.conftest import finish_background_tta
 from tests.factories import TINY_RECIPE, make_model, write_features, write_project
 
@@ -355,9 +356,12 @@ def test_classify_upload_rejects_non_videos(
 
 def test_compare_composer_matches_core(project: Path, split: SplitPredictions, monkeypatch) -> None:
     at = open_page(project, monkeypatch, COMPARE)
-    summary = table_with(at, "F1 Animation", "weighted F1")
-    np.testing.assert_allclose(summary["accuracy"], split.summary_table()["accuracy"])
-    np.testing.assert_allclose(summary["F1 Gaming"], split.summary_table()["F1 Gaming"])
+    summary = table_with(at, "score", "Model 1").set_index("score")
+    shown = [short_name(name) for name in split.predictor_names]
+    assert list(summary.columns) == shown
+    expected = split.summary_table()
+    for row, column in (("accuracy", "accuracy"), ("F1 Gaming", "F1 Gaming")):
+        np.testing.assert_allclose(summary.loc[row, shown].astype(float), expected[column])
     first, second = split.member_names[:2]
     at.checkbox(key=f"compare_use_{first}").uncheck()
     at.slider(key=f"compare_weight_{second}").set_value(2.0)
@@ -413,8 +417,10 @@ def test_pages_render_on_the_demo_bundle(demo_root: Path, monkeypatch) -> None:
     assert len(classify.get("plotly_chart")) == 2
 
     compare = open_page(demo_root, monkeypatch, COMPARE)
-    summary = table_with(compare, "F1 Animation", "weighted F1")
-    np.testing.assert_allclose(summary["weighted F1"], demo_split.summary_table()["f1_weighted"])
+    summary = table_with(compare, "score", "Model 1").set_index("score")
+    np.testing.assert_allclose(
+        summary.loc["weighted F1"].astype(float), demo_split.summary_table()["f1_weighted"]
+    )
     assert os.path.isdir(demo_root / "data" / "demo" / "test")
 
 
