@@ -72,7 +72,7 @@ def write_ensemble(
 
 
 def write_training_metrics(path: Path, members: int = 4, epochs: int = 6, seed: int = 0) -> pd.DataFrame:
-    """A `training_metrics.csv` in the DESIGN §5 layout with plausible, distinct curves."""
+    """A `training_metrics.csv` in the docs/formats.md layout with plausible, distinct curves."""
     rng = np.random.default_rng(seed)
     rows = []
     for model in range(1, members + 1):

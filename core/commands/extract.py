@@ -1,4 +1,4 @@
-"""`python -m core extract`: featurise a labelled video folder into a DESIGN §5 feature file."""
+"""`python -m core extract`: featurise a labelled video folder into a feature file (docs/formats.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Videos -> multi-scale feature sequences (DESIGN §3), for a folder of labelled videos or one clip.
+"""Videos -> multi-scale feature sequences (docs/formats.md), for a folder of labelled videos or one clip.
 
 Each decoded frame goes through the backbone once; the three scales only gather rows of those
 frame features. Decoding of the next video runs in a background thread while the backbone
@@ -63,7 +63,7 @@ class _Listing:
 
 
 def multiscale_sequence(frame_features: torch.Tensor, scales: Sequence[float]) -> torch.Tensor:
-    """Average of the per-scale frame sequences, each zero-padded at the end (DESIGN §3)."""
+    """Average of the per-scale frame sequences, each zero-padded at the end (docs/formats.md)."""
     n = frame_features.shape[0]
     picks = [torch.from_numpy(scale_indices(n, s)).to(frame_features.device) for s in scales]
     length = max(len(p) for p in picks)
@@ -226,7 +226,7 @@ def extract_directory(
     resume: bool = True,
     progress: Callable[[ExtractionProgress], None] | None = None,
 ) -> ExtractionReport:
-    """Featurise every video of a labelled folder into a DESIGN §5 feature file.
+    """Featurise every video of a labelled folder into a feature file (docs/formats.md).
 
     Each finished video is flushed to disk, so an interrupted run resumed later (resume=True)
     skips the videos already in the file. Undecodable files are skipped and reported.

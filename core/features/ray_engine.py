@@ -3,7 +3,7 @@
 A Ray Data pipeline: the listed videos are decoded and sampled in CPU tasks, the backbone runs
 in an actor pool (one GPU per actor when the cluster has GPUs), and CPU tasks write the results
 as shards, small feature files of their own, into a shard folder. The driver then merges the
-shards in listing order into the one DESIGN §5 feature file, so the output has the same rows,
+shards in listing order into the one feature file (docs/formats.md), so the output has the same rows,
 order, names, labels and recipe as the local engine's. Shards outlive an interrupted run: a
 resumed run skips the videos already in the output or in a shard and merges everything at the
 end. On a multi-node cluster the shard folder and the videos must be on storage every node sees.

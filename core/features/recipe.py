@@ -72,7 +72,7 @@ class FeatureRecipe:
 
 
 def scale_indices(num_frames: int, scale: float) -> np.ndarray:
-    """Frame indices one scale picks from `num_frames` decoded frames (DESIGN §3, numpy floor)."""
+    """Frame indices one scale picks from `num_frames` decoded frames (docs/formats.md, numpy floor)."""
     if scale == 1.0:
         return np.arange(num_frames)
     count = max(int(num_frames * scale), 5)

@@ -1,4 +1,4 @@
-"""HDF5 feature files (DESIGN §5): validated reading, one-video reads, and an appending writer."""
+"""Reading HDF5 feature files (docs/formats.md): validation before anything large is read, one-video reads, chunked reads."""
 
 from __future__ import annotations
 
@@ -99,7 +99,7 @@ class FeatureIndex:
 
 
 def legacy_video_names(index_dir: Path, num_videos: int) -> list[str] | None:
-    """Names from the original `processed_data.pt` index, in feature-row order (DESIGN §5).
+    """Names from the original `processed_data.pt` index, in feature-row order (docs/formats.md).
 
     Returns None when the index is absent or does not describe exactly `num_videos` videos,
     because a partial match would silently attach names to the wrong rows.

@@ -1,4 +1,4 @@
-"""Checkpoint files (DESIGN §5): safe loading of every original layout, and saving ours.
+"""Checkpoint files (docs/formats.md): safe loading of every original layout, and saving ours.
 
 Loading never unpickles arbitrary objects (`weights_only=True`); the only non-tensor globals
 allowed are numpy scalar/array reconstructors, which the original wrote into `metrics`.

@@ -1,4 +1,4 @@
-"""BiLSTM + self-attention + attention pooling temporal classifier (DESIGN §2).
+"""BiLSTM + self-attention + attention pooling temporal classifier (docs/formats.md).
 
 Module names and shapes are a compatibility contract with the original checkpoints; the
 forward pass differs from the original only in that padded steps are masked everywhere, so a

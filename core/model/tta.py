@@ -1,4 +1,4 @@
-"""Test-time augmentation over a [T, D] sequence (DESIGN §4)."""
+"""Test-time augmentation over a [T, D] sequence (docs/formats.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Training history tables: `training_metrics.csv` (DESIGN §5) and the `history` stored in
+"""Training history tables: `training_metrics.csv` (docs/formats.md) and the `history` stored in
 the original's checkpoints, both as one DataFrame with a row per (model, epoch), and which of
 the two the Training history page shows."""
 

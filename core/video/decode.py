@@ -1,4 +1,4 @@
-"""Decoding a clip into `n` uniformly sampled RGB frames of the recipe's size (DESIGN §1, §3).
+"""Decoding a clip into `n` uniformly sampled RGB frames of the recipe's size (docs/formats.md).
 
 Frame `i` of the `n` samples is source frame `floor(i * (N - 1) / (n - 1))` of the `N` frames the
 file really holds. `N` is the number of frames that actually decode: container frame counts are

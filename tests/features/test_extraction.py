@@ -1,4 +1,4 @@
-"""Multi-scale features, folder extraction into the DESIGN §5 file, resume, recipe resolution."""
+"""Multi-scale features, folder extraction into the standard features file, resume, recipe resolution."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every default of `python -m core train` is the original recipe (DESIGN §2)."""
+"""Every default of `python -m core train` is the original recipe (docs/formats.md, "Training recipe")."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from core.commands import train as train_command
 from core.training.member import TrainingConfig
 
-# The original recipe, as documented in TrainingConfig's docstring and DESIGN.md.
+# The original recipe, as documented in TrainingConfig's docstring and docs/formats.md.
 ORIGINAL_RECIPE = {
     "epochs": 150,
     "patience": 25,
