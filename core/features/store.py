@@ -1,4 +1,5 @@
-"""Reading HDF5 feature files (docs/formats.md): validation before anything large is read, one-video reads, chunked reads."""
+"""Reading HDF5 feature files (docs/formats.md): validated before anything large is read;
+one-video reads and chunked reads keep memory bounded."""
 
 from __future__ import annotations
 
