@@ -75,7 +75,7 @@ def main() -> int:
     counts = {name: len(ensemble_hits[name]) for name in CLASS_NAMES}
     print(f"{'clips':12s}" + "".join(f"{counts[name]:>16d}" for name in CLASS_NAMES) + f"{len(clips):>16d}")
     rows = {"ensemble": accuracy_table(ensemble_hits)}
-    rows.update({member: accuracy_table(hits) for member, hits in member_hits.items()})
+    rows.update({f"member {i}": accuracy_table(hits) for i, hits in enumerate(member_hits.values(), start=1)})
     for label, table in rows.items():
         print(f"{label[:12]:12s}" + "".join(f"{100 * table.get(n, 0):>15.0f}%" for n in [*CLASS_NAMES, "overall"]))
     if args.json:

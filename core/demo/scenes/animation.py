@@ -244,3 +244,21 @@ def render_cg_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Fr
             _cg_creature(img, (x0 + vx * i) % w, floor - size - hop, size, body, light, look)
         frames[i] = img
     return frames
+
+
+@scene("Animation", "cartoon_shots")
+def render_cartoon_shots(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """Hand-painted animation look: a scene photograph filmed by a smooth virtual camera and drawn
+    as an animator would, in flat smoothed colour regions with dark ink lines."""
+    source = draw.photo(rng, draw.SCENE_PHOTOS)
+    frames = draw.camera_warp(source, rng, n, h, w, shake=0.0, framing=(1.05, 1.5))
+    levels = int(rng.integers(4, 9))
+    ink = rng.uniform(0.5, 1.0)
+    out = np.empty_like(frames)
+    for i, frame in enumerate(frames):
+        smooth = cv2.bilateralFilter(frame, 7, 60, 7)
+        flat = (smooth // (256 // levels)) * (256 // levels) + 128 // levels
+        gray = cv2.medianBlur(cv2.cvtColor(smooth, cv2.COLOR_RGB2GRAY), 5)
+        edges = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 4)
+        out[i] = (flat * np.where(edges[..., None] > 0, 1.0, 1 - ink)).astype(np.uint8)
+    return out
