@@ -77,7 +77,10 @@ def main() -> int:
     rows = {"ensemble": accuracy_table(ensemble_hits)}
     rows.update({f"member {i}": accuracy_table(hits) for i, hits in enumerate(member_hits.values(), start=1)})
     for label, table in rows.items():
-        print(f"{label[:12]:12s}" + "".join(f"{100 * table.get(n, 0):>15.0f}%" for n in [*CLASS_NAMES, "overall"]))
+        print(
+            f"{label[:12]:12s}"
+            + "".join(f"{100 * table.get(n, 0):>15.0f}%" for n in [*CLASS_NAMES, "overall"])
+        )
     if args.json:
         args.json.write_text(json.dumps({"accuracy": rows, "clips": results}, indent=2))
     return 0

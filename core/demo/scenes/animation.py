@@ -211,7 +211,11 @@ def render_cg_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Fr
         top, bottom = (int(rng.integers(60, 140)), int(rng.integers(140, 200)), 245), (200, 225, 245)
         ground_color = (int(rng.integers(60, 130)), int(rng.integers(130, 190)), int(rng.integers(30, 80)))
     else:
-        top, bottom, ground_color = draw.saturated(rng, 240), draw.saturated(rng, 200), draw.saturated(rng, 170)
+        top, bottom, ground_color = (
+            draw.saturated(rng, 240),
+            draw.saturated(rng, 200),
+            draw.saturated(rng, 170),
+        )
     sky = draw.gradient(h, set_w, top, bottom).astype(np.float32)
     hills = draw.fbm(rng, h, set_w, base=2, octaves=3)[..., None]
     texture = 0.7 + 0.5 * draw.fbm(rng, h, set_w, base=8, octaves=3)[..., None]
@@ -234,9 +238,11 @@ def render_cg_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Fr
         offset = int(np.clip(offset0 + dolly * i, 0, set_w - w))
         img = backdrop[:, offset : offset + w].copy()
         shadows = np.zeros((h, w), np.float32)
-        for x0, size, _, vx, freq, _ in cast:
+        for x0, size, _, vx, _, _ in cast:
             cx = (x0 + vx * i) % w
-            cv2.ellipse(shadows, (int(cx), int(floor)), (int(size * 1.2), int(size * 0.35)), 0, 0, 360, 0.45, -1)
+            cv2.ellipse(
+                shadows, (int(cx), int(floor)), (int(size * 1.2), int(size * 0.35)), 0, 0, 360, 0.45, -1
+            )
         shadows = cv2.GaussianBlur(shadows, (0, 0), 3)
         img = (img * (1 - shadows[..., None])).astype(np.uint8)
         for x0, size, body, vx, freq, look in cast:

@@ -120,7 +120,7 @@ def motion_blur(frame: np.ndarray, dx: float, dy: float) -> np.ndarray:
     if length < 2:
         return frame
     kernel = np.zeros((2 * length + 1, 2 * length + 1), np.float32)
-    cv2.line(kernel, (length, length), (length + int(round(dx)), length + int(round(dy))), 1.0, 1)
+    cv2.line(kernel, (length, length), (length + int(np.rint(dx)), length + int(np.rint(dy))), 1.0, 1)
     return cv2.filter2D(frame, -1, kernel / kernel.sum())
 
 

@@ -267,7 +267,9 @@ def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
             enemy[1] += speed * 0.8
             if enemy[1] > h + 10:
                 enemy[1], score = -10.0, score + 100
-                cv2.circle(img, (int(enemy[0]), int(h * rng.uniform(0.2, 0.6))), 9, (255, 160, 40), -1, cv2.LINE_AA)
+                cv2.circle(
+                    img, (int(enemy[0]), int(h * rng.uniform(0.2, 0.6))), 9, (255, 160, 40), -1, cv2.LINE_AA
+                )
             _ship(img, enemy[0], enemy[1], 8, enemy_color, light, down=True)
         _ship(img, player[0], player[1], 10, player_color, light, down=False)
         draw.put_text(img, f"{score:08d}", (4, 12), 0.9, (255, 255, 255), draw.MONO_FONT)
