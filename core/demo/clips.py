@@ -33,7 +33,8 @@ class ClipSpec:
 
 def _delivery_artifacts(frames: Frames, rng: np.random.Generator) -> Frames:
     """What happens to any video on its way to a dataset, whatever its class: low-resolution
-    sources, exposure and contrast changes, letterboxing. Applied to every class alike, they
+    sources, exposure and contrast changes, letterboxing, a lower frame rate, codec blocking at
+    several bitrates. Applied to every class alike, they
     take away easy cues (crispness, exact colours) without changing what the content is."""
     h, w = frames.shape[1:3]
     out = frames
@@ -49,7 +50,18 @@ def _delivery_artifacts(frames: Frames, rng: np.random.Generator) -> Frames:
         bar = int(h * rng.uniform(0.08, 0.15))
         out[:, :bar] = 0
         out[:, h - bar :] = 0
+    if rng.random() < 0.2:  # a lower source frame rate: every frame held for 2-3 frames
+        hold = int(rng.integers(2, 4))
+        out = out[np.arange(len(out)) // hold * hold]
+    if rng.random() < 0.6:  # lossy streaming: 8x8 blocking and ringing at a random bitrate
+        quality = [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(12, 60))]
+        out = np.stack([_jpeg(frame, quality) for frame in out])
     return out
+
+
+def _jpeg(frame: np.ndarray, params: list[int]) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", frame, params)
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if ok else frame
 
 
 def render_clip(spec: ClipSpec) -> Frames:

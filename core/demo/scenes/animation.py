@@ -173,3 +173,98 @@ def render_shaded_primitives(rng: np.random.Generator, n: int, h: int, w: int) -
                 _shaded_cube(img, x, y, size, spin * i, color)
         frames[i] = img
     return frames
+
+
+def _smooth_sphere(img: np.ndarray, cx: float, cy: float, r: float, color, light: np.ndarray) -> None:
+    """A CG-rendered ball: smooth diffuse shading, ambient fill and a specular highlight."""
+    y0, y1 = max(int(cy - r), 0), min(int(cy + r) + 1, img.shape[0])
+    x0, x1 = max(int(cx - r), 0), min(int(cx + r) + 1, img.shape[1])
+    if y0 >= y1 or x0 >= x1:
+        return
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    nx, ny = (xx - cx) / r, (yy - cy) / r
+    inside = nx**2 + ny**2 <= 1
+    nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
+    diffuse = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
+    specular = np.clip(2 * diffuse * nz - light[2], 0, 1) ** 20
+    shade = np.float32(color) * (0.35 + 0.65 * diffuse[..., None]) + 255 * 0.6 * specular[..., None]
+    img[y0:y1, x0:x1][inside] = np.clip(shade[inside], 0, 255).astype(np.uint8)
+
+
+def _cg_creature(img: np.ndarray, x: float, y: float, size: float, body, light: np.ndarray, look: float):
+    """A round 3D cartoon creature: body, head, big glossy eyes (no outlines, as in CG films)."""
+    _smooth_sphere(img, x, y, size, body, light)
+    head_y = y - size * 1.1
+    _smooth_sphere(img, x, head_y, size * 0.75, body, light)
+    for dx in (-0.3, 0.3):
+        ex, ey = x + dx * size, head_y - size * 0.1
+        _smooth_sphere(img, ex, ey, size * 0.24, (245, 245, 245), light)
+        _smooth_sphere(img, ex + look * size * 0.08, ey + size * 0.04, size * 0.11, (30, 25, 20), light)
+
+
+@scene("Animation", "cg_characters")
+def render_cg_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A 3D-animated film shot: soft-focus painted set, smooth-shaded creatures with soft shadows,
+    and a slow camera dolly across the set."""
+    set_w = int(w * 1.4)
+    if rng.random() < 0.6:  # a daylight meadow, the most common set of animated features
+        top, bottom = (int(rng.integers(60, 140)), int(rng.integers(140, 200)), 245), (200, 225, 245)
+        ground_color = (int(rng.integers(60, 130)), int(rng.integers(130, 190)), int(rng.integers(30, 80)))
+    else:
+        top, bottom, ground_color = (
+            draw.saturated(rng, 240),
+            draw.saturated(rng, 200),
+            draw.saturated(rng, 170),
+        )
+    sky = draw.gradient(h, set_w, top, bottom).astype(np.float32)
+    hills = draw.fbm(rng, h, set_w, base=2, octaves=3)[..., None]
+    texture = 0.7 + 0.5 * draw.fbm(rng, h, set_w, base=8, octaves=3)[..., None]
+    ground = np.float32(ground_color) * texture
+    horizon = np.linspace(0, 1, h, dtype=np.float32)[:, None, None] > (0.45 + 0.2 * hills)
+    backdrop = np.where(horizon, ground, sky).astype(np.uint8)
+    backdrop = cv2.GaussianBlur(backdrop, (0, 0), rng.uniform(1.5, 3.5))  # depth of field
+    light = np.array([rng.uniform(-0.6, 0.6), -0.7, 0.6])
+    light /= np.linalg.norm(light)
+    floor = h * rng.uniform(0.75, 0.9)
+    cast = [
+        (rng.uniform(0.1, 0.9) * w, rng.uniform(0.08, 0.16) * h, draw.saturated(rng, 220),
+         rng.uniform(-2, 2), rng.uniform(0.3, 0.8), rng.uniform(-1, 1))
+        for _ in range(int(rng.integers(1, 4)))
+    ]  # fmt: skip
+    dolly = rng.uniform(-0.4, 0.4) * (set_w - w) / max(n - 1, 1)
+    offset0 = rng.uniform(0, set_w - w)
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        offset = int(np.clip(offset0 + dolly * i, 0, set_w - w))
+        img = backdrop[:, offset : offset + w].copy()
+        shadows = np.zeros((h, w), np.float32)
+        for x0, size, _, vx, _, _ in cast:
+            cx = (x0 + vx * i) % w
+            cv2.ellipse(
+                shadows, (int(cx), int(floor)), (int(size * 1.2), int(size * 0.35)), 0, 0, 360, 0.45, -1
+            )
+        shadows = cv2.GaussianBlur(shadows, (0, 0), 3)
+        img = (img * (1 - shadows[..., None])).astype(np.uint8)
+        for x0, size, body, vx, freq, look in cast:
+            hop = abs(np.sin(i * freq)) * size
+            _cg_creature(img, (x0 + vx * i) % w, floor - size - hop, size, body, light, look)
+        frames[i] = img
+    return frames
+
+
+@scene("Animation", "cartoon_shots")
+def render_cartoon_shots(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """Hand-painted animation look: a scene photograph filmed by a smooth virtual camera and drawn
+    as an animator would, in flat smoothed colour regions with dark ink lines."""
+    source = draw.photo(rng, draw.SCENE_PHOTOS)
+    frames = draw.camera_warp(source, rng, n, h, w, shake=0.0, framing=(1.05, 1.5))
+    levels = int(rng.integers(4, 9))
+    ink = rng.uniform(0.5, 1.0)
+    out = np.empty_like(frames)
+    for i, frame in enumerate(frames):
+        smooth = cv2.bilateralFilter(frame, 7, 60, 7)
+        flat = (smooth // (256 // levels)) * (256 // levels) + 128 // levels
+        gray = cv2.medianBlur(cv2.cvtColor(smooth, cv2.COLOR_RGB2GRAY), 5)
+        edges = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 4)
+        out[i] = (flat * np.where(edges[..., None] > 0, 1.0, 1 - ink)).astype(np.uint8)
+    return out

@@ -6,12 +6,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import skimage.data
+from sklearn.datasets import load_sample_image
 
 from core.demo.scenes.registry import Frames
 
 PHOTOS: tuple[str, ...] = (
     "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "camera", "coins", "moon", "grass",
     "gravel", "brick",
+)  # fmt: skip
+SCENE_PHOTOS_SKLEARN: tuple[str, ...] = ("china.jpg", "flower.jpg")
+# Photographs of whole scenes (people, places, objects), the kind of thing a camera films.
+SCENE_PHOTOS: tuple[str, ...] = (
+    "astronaut", "chelsea", "coffee", "rocket", "camera", "motorcycle", *SCENE_PHOTOS_SKLEARN,
 )  # fmt: skip
 FONTS: tuple[int, ...] = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX)
 MONO_FONT = cv2.FONT_HERSHEY_PLAIN
@@ -55,11 +61,19 @@ def put_text(
 
 
 def camera_warp(
-    source: np.ndarray, rng: np.random.Generator, num_frames: int, h: int, w: int, *, shake: float
+    source: np.ndarray,
+    rng: np.random.Generator,
+    num_frames: int,
+    h: int,
+    w: int,
+    *,
+    shake: float,
+    framing: tuple[float, float] = (1.5, 2.2),
 ) -> Frames:
-    """Film `source` with a hand-held camera: smooth pan and zoom plus per-frame shake."""
+    """Film `source` with a hand-held camera: smooth pan and zoom plus per-frame shake. `framing`
+    is the zoom range relative to just covering the frame (1 = the whole source in view)."""
     sh, sw = source.shape[:2]
-    base_zoom = max(w / sw, h / sh) * rng.uniform(1.5, 2.2)
+    base_zoom = max(w / sw, h / sh) * rng.uniform(*framing)
     zoom_rate = rng.uniform(-0.012, 0.012)
     start = np.array([rng.uniform(0.35, 0.65) * sw, rng.uniform(0.35, 0.65) * sh])
     velocity = rng.normal(0, 0.004, size=2) * np.array([sw, sh])
@@ -85,11 +99,29 @@ def sensor(frames: Frames, rng: np.random.Generator, *, noise: float, light_drif
     return out
 
 
-def photo(rng: np.random.Generator) -> np.ndarray:
-    image = getattr(skimage.data, PHOTOS[int(rng.integers(0, len(PHOTOS)))])()
+def _load_photo(name: str) -> np.ndarray:
+    if name in SCENE_PHOTOS_SKLEARN:
+        return load_sample_image(name)
+    if name == "motorcycle":
+        return skimage.data.stereo_motorcycle()[0]
+    return getattr(skimage.data, name)()
+
+
+def photo(rng: np.random.Generator, names: tuple[str, ...] = PHOTOS) -> np.ndarray:
+    image = _load_photo(names[int(rng.integers(0, len(names)))])
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
     return np.ascontiguousarray(image[..., :3])
+
+
+def motion_blur(frame: np.ndarray, dx: float, dy: float) -> np.ndarray:
+    """Smear a frame along the camera's motion (dx, dy pixels during the exposure)."""
+    length = int(min(max(abs(dx), abs(dy)), 15))
+    if length < 2:
+        return frame
+    kernel = np.zeros((2 * length + 1, 2 * length + 1), np.float32)
+    cv2.line(kernel, (length, length), (length + int(np.rint(dx)), length + int(np.rint(dy))), 1.0, 1)
+    return cv2.filter2D(frame, -1, kernel / kernel.sum())
 
 
 def photo_patch(rng: np.random.Generator, h: int, w: int) -> np.ndarray:

@@ -222,3 +222,58 @@ def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
         draw.put_text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), draw.MONO_FONT)
         frames[i] = img
     return frames
+
+
+def _ship(img: np.ndarray, x: float, y: float, size: float, color, light: np.ndarray, down: bool) -> None:
+    """A shaded spaceship sprite: a hull polygon with a lit and a shadowed half and a cockpit."""
+    tip = y + size if down else y - size
+    left = np.array([[x, tip], [x - size * 0.7, y + (-0.6 if down else 0.6) * size], [x, y]], np.int32)
+    right = np.array([[x, tip], [x + size * 0.7, y + (-0.6 if down else 0.6) * size], [x, y]], np.int32)
+    lit = 0.6 + 0.4 * light[0]
+    cv2.fillPoly(img, [left], tuple(int(c * lit) for c in color), cv2.LINE_AA)
+    cv2.fillPoly(img, [right], tuple(int(c * (1.6 - lit)) for c in color), cv2.LINE_AA)
+    cv2.circle(img, (int(x), int((y + tip) / 2)), max(1, int(size * 0.18)), (120, 220, 255), -1, cv2.LINE_AA)
+
+
+@scene("Gaming", "shooter")
+def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A vertical shoot-'em-up: a dark textured level scrolling under the player's ship, enemy
+    waves, glowing shots and explosions, score and lives on top."""
+    texture = draw.photo(rng, ("brick", "gravel", "grass", "moon", "coins", "hubble_deep_field"))
+    texture = cv2.resize(texture, (w, h * 2), interpolation=cv2.INTER_AREA).astype(np.float32)
+    tint = np.float32(draw.saturated(rng, 255)) / 255
+    level = np.clip(texture * tint * rng.uniform(0.3, 0.7), 0, 255).astype(np.uint8)
+    level = np.concatenate([level, level[::-1]])  # mirrored so the scroll wraps without a seam
+    speed = rng.uniform(2, 6)
+    light = np.array([rng.uniform(-1, 1), -1.0])
+    player = [w / 2, h * 0.82]
+    enemies = [[rng.uniform(10, w - 10), rng.uniform(-h, h * 0.4), rng.uniform(-1.5, 1.5)] for _ in range(5)]
+    enemy_color, player_color = draw.saturated(rng, 220), draw.saturated(rng, 240)
+    shots: list[list[float]] = []
+    score, lives = int(rng.integers(0, 5000)) * 10, int(rng.integers(1, 4))
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        top = int(len(level) - h - (i * speed) % (len(level) - h))
+        img = level[top : top + h].copy()
+        player[0] = float(np.clip(player[0] + rng.normal(0, 5), 10, w - 10))
+        if i % 2 == 0:
+            shots.append([player[0], player[1] - 8])
+        for shot in shots:
+            shot[1] -= 9
+            cv2.line(img, (int(shot[0]), int(shot[1])), (int(shot[0]), int(shot[1]) + 5), (255, 240, 120), 2)
+        shots = [s for s in shots if s[1] > 0]
+        for enemy in enemies:
+            enemy[0] = (enemy[0] + enemy[2]) % w
+            enemy[1] += speed * 0.8
+            if enemy[1] > h + 10:
+                enemy[1], score = -10.0, score + 100
+                cv2.circle(
+                    img, (int(enemy[0]), int(h * rng.uniform(0.2, 0.6))), 9, (255, 160, 40), -1, cv2.LINE_AA
+                )
+            _ship(img, enemy[0], enemy[1], 8, enemy_color, light, down=True)
+        _ship(img, player[0], player[1], 10, player_color, light, down=False)
+        draw.put_text(img, f"{score:08d}", (4, 12), 0.9, (255, 255, 255), draw.MONO_FONT)
+        for life in range(lives):
+            _ship(img, w - 10 - 12 * life, 12, 4, player_color, light, down=False)
+        frames[i] = img
+    return frames

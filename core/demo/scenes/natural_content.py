@@ -133,3 +133,24 @@ def render_terrain(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     frames = draw.camera_warp(landscape, rng, n, h, w, shake=rng.uniform(0.5, 3))
     frames = draw.sensor(frames, rng, noise=rng.uniform(2, 6), light_drift=rng.uniform(0.05, 0.2))
     return _osd(frames, rng) if rng.random() < 0.3 else frames
+
+
+@scene("Natural_Content", "handheld_shots")
+def render_handheld_shots(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """Everyday footage: a few shots of real scenes, each filmed by a walking, panning camera with
+    motion blur, auto-exposure and white-balance drift, joined by hard cuts."""
+    cut_points = rng.choice(np.arange(4, n - 3), size=int(rng.integers(0, 3)), replace=False)
+    cuts = sorted(int(c) for c in cut_points)
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for start, stop in zip([0, *cuts], [*cuts, n], strict=True):
+        source = draw.photo(rng, draw.SCENE_PHOTOS)
+        if rng.random() < 0.5:
+            source = np.ascontiguousarray(source[:, ::-1])
+        shot = draw.camera_warp(source, rng, stop - start, h, w, shake=rng.uniform(2, 8), framing=(1.05, 1.6))
+        drift = np.float32(rng.uniform(0.85, 1.15, size=3))
+        pan = rng.normal(0, 3, size=2)  # the shot's steady smear while the operator walks or pans
+        for i, frame in enumerate(shot):
+            blurred = draw.motion_blur(frame, *(rng.normal(0, 4, size=2) + pan))
+            balance = 1 + (drift - 1) * i / max(len(shot) - 1, 1)
+            frames[start + i] = np.clip(blurred.astype(np.float32) * balance, 0, 255).astype(np.uint8)
+    return draw.sensor(frames, rng, noise=rng.uniform(2, 7), light_drift=rng.uniform(0.03, 0.15))
