@@ -255,3 +255,21 @@ def recorded_vs_recomputed(
             row[f"{label} difference"] = None if then is None else value - float(then)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def recorded_vs_recomputed_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """`recorded_vs_recomputed` as one row per (checkpoint, score) with recorded, recomputed and
+    difference columns: five columns whatever the number of classes, so none is cut off on screen."""
+    scores = [c.removesuffix(" recorded") for c in table.columns if c.endswith(" recorded")]
+    rows = [
+        {
+            "checkpoint": row["checkpoint"],
+            "score": score,
+            "recorded": row[f"{score} recorded"],
+            "recomputed": row[f"{score} recomputed"],
+            "difference": row[f"{score} difference"],
+        }
+        for _, row in table.iterrows()
+        for score in scores
+    ]
+    return pd.DataFrame(rows, columns=["checkpoint", "score", "recorded", "recomputed", "difference"])

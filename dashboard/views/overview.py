@@ -7,7 +7,13 @@ import pandas as pd
 import streamlit as st
 
 from core.demo.collapse import DemoNote, demo_notes, describe
-from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions, recorded_vs_recomputed
+from core.evaluation.predictions import (
+    ENSEMBLE,
+    ENSEMBLE_TTA,
+    SplitPredictions,
+    recorded_vs_recomputed,
+    recorded_vs_recomputed_rows,
+)
 from dashboard.charts import interval_chart
 from dashboard.context import DashboardContext, ReferenceSplit, reference_split, require_split
 from dashboard.navigation import render_inspect_button
@@ -129,13 +135,12 @@ def render_recorded(context: DashboardContext, reference: ReferenceSplit) -> Non
     except ValueError as exc:
         st.error(f"{plain(exc)}. Fix or remove the file to compare recorded numbers.")
         return
-    table = recorded_vs_recomputed(recorded, reference.split)
+    table = recorded_vs_recomputed_rows(recorded_vs_recomputed(recorded, reference.split))
     table["checkpoint"] = [short_name(name) for name in table["checkpoint"]]
-    numbers = [c for c in table.columns if c != "checkpoint"]
     styled = (
         table.style.apply(_highlight_differences, axis=None)
-        .format("{:.1f}%", subset=[c for c in numbers if not c.endswith("difference")], na_rep="not recorded")
-        .format("{:+.1f} pp", subset=[c for c in numbers if c.endswith("difference")], na_rep="–")
+        .format("{:.1f}%", subset=["recorded", "recomputed"], na_rep="not recorded")
+        .format("{:+.1f} pp", subset=["difference"], na_rep="–")
     )
     st.dataframe(styled, hide_index=True)
     where = "validation" if reference.is_validation else f"{reference.info.split} (no usable validation file)"

@@ -32,7 +32,7 @@ PAGES = [
     "app_pages/6_Evaluation_runs.py",
     "app_pages/7_Collapse_inspector.py",
 ]
-OVERVIEW, RUNS = PAGES[0], PAGES[-1]
+OVERVIEW, RUNS = PAGES[0], "app_pages/6_Evaluation_runs.py"
 
 
 def shown(text: str) -> str:

@@ -39,7 +39,7 @@ def test_overview_flag_opens_the_inspector(project: Path, tmp_path: Path) -> Non
         page.get_by_role("button", name="Inspect Model 1").first.click()
         settle(page)
         page.get_by_role("heading", name="Collapse inspector").wait_for(timeout=60_000)
-        assert page.url.rstrip("/").endswith("Collapse_inspector")
+        assert page.url.rstrip("/").endswith("/collapse_inspector")
         boxes = page.locator('[data-testid="stSelectbox"]')
         assert boxes.filter(has_text="Member").locator("input").input_value() == "Model 1"
         assert boxes.filter(has_text="Class").locator("input").input_value() == "Animation"

@@ -71,15 +71,16 @@ def test_overview_flags_member_1_and_shows_recorded_numbers(project: Path, monke
     assert "val acc 72.7%" in sidebar and "val acc not recorded" not in sidebar
     loaded = table_with(at, "best val acc (recorded)")
     assert loaded["best val acc (recorded)"].tolist() == [RECORDED[n]["accuracy"] for n in range(1, 5)]
-    recorded = table_with(at, "F1 Animation recorded").set_index("checkpoint")
+    recorded = table_with(at, "score", "recorded", "difference").set_index(["checkpoint", "score"])
     for number, values in RECORDED.items():
         row = recorded.loc[f"Model {number}"]
-        assert row["accuracy recorded"] == values["accuracy"]
-        assert [row[f"F1 {c} recorded"] for c in ("Animation", "Flat_Content", "Gaming", "Natural_Content")] \
-            == values["f1"]  # fmt: skip
+        assert row.loc["accuracy", "recorded"] == values["accuracy"]
+        classes = ("Animation", "Flat_Content", "Gaming", "Natural_Content")
+        assert [row.loc[f"F1 {c}", "recorded"] for c in classes] == values["f1"]
     val = core_split(project, "val", ("original",))
-    assert recorded.loc["Model 1", "F1 Animation recomputed"] == val.metrics(MODEL_1).f1_per_class[0] == 0.0
-    assert recorded.loc["Model 1", "F1 Animation difference"] == pytest.approx(-1.10)
+    model_1_animation = recorded.loc[("Model 1", "F1 Animation")]
+    assert model_1_animation["recomputed"] == val.metrics(MODEL_1).f1_per_class[0] == 0.0
+    assert model_1_animation["difference"] == pytest.approx(-1.10)
 
 
 def test_inspector_opens_on_the_flagged_member(inspector: AppTest) -> None:

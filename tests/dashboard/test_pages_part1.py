@@ -247,14 +247,18 @@ def test_overview_shows_core_numbers(project: Path, split: SplitPredictions, mon
     ]
     p_value = split.mcnemar(ENSEMBLE, ENSEMBLE_TTA).p_value
     assert metric_value(at, "McNemar") == f"{p_value:.3f}"
-    recorded = table_with(at, "accuracy recomputed")
+    table = table_with(at, "score", "recorded", "recomputed", "difference")
+    recorded = table.pivot(index="checkpoint", columns="score")
     val = core_split(project, "val", ("original",))
     members = [load_checkpoint(p) for p in find_ensemble_checkpoints(project / "models_enhanced")]
     analysis = read_configuration_analysis(project / "models_enhanced" / "configuration_analysis.json")
     expected_recorded = recorded_vs_recomputed(recorded_metrics(analysis, members), val)
-    np.testing.assert_allclose(recorded["accuracy recomputed"], expected_recorded["accuracy recomputed"])
-    assert recorded["accuracy recorded"].tolist() == [51.0, 52.0, 53.0, 54.0]
-    assert recorded["weighted F1 recorded"].tolist() == [49.0, 50.0, 51.0, 52.0]
+    np.testing.assert_allclose(
+        recorded[("recomputed", "accuracy")].astype(float), expected_recorded["accuracy recomputed"]
+    )
+    assert recorded[("recorded", "accuracy")].tolist() == [51.0, 52.0, 53.0, 54.0]
+    assert recorded[("recorded", "weighted F1")].tolist() == [49.0, 50.0, 51.0, 52.0]
+    assert len(table.columns) == 5
     assert any("val_features_multiscale.h5" in c.value and "validation" in c.value for c in at.caption)
 
 

@@ -6,7 +6,12 @@ import pandas as pd
 import pytest
 
 from core.evaluation.metrics import compute_metrics
-from core.evaluation.predictions import SplitPredictions, recorded_vs_recomputed, subcategory_of
+from core.evaluation.predictions import (
+    SplitPredictions,
+    recorded_vs_recomputed,
+    recorded_vs_recomputed_rows,
+    subcategory_of,
+)
 from core.evaluation.recorded import read_configuration_analysis, recorded_metrics
 from core.features.inventory import inspect_feature_file
 from core.model.checkpoints import CheckpointError, load_checkpoint
@@ -155,3 +160,13 @@ def test_compatibility_names_class_count_and_recipe_mismatches(tmp_path):
     other_recipe = replace(fitting, recipe=replace(fitting.recipe, image_size=fitting.recipe.image_size + 32))
     problem = compatibility_problems(members[:1], other_recipe)[0]
     assert problem.startswith("best_ensemble_model_1 was trained on another feature recipe than test_feat")
+
+
+def test_recorded_vs_recomputed_rows_keep_every_number(split):
+    wide = recorded_vs_recomputed({"m1": {"accuracy": 50.0, "f1_weighted": 40.0}}, split)
+    rows = recorded_vs_recomputed_rows(wide).set_index(["checkpoint", "score"])
+    assert list(rows.columns) == ["recorded", "recomputed", "difference"]
+    assert len(rows) == len(wide) * (2 + split.num_classes)
+    assert rows.loc[("m1", "accuracy"), "difference"] == pytest.approx(split.metrics("m1").accuracy - 50.0)
+    assert rows.loc[("m1", "weighted F1"), "recorded"] == 40.0
+    assert pd.isna(rows.loc[("m2", "accuracy"), "recorded"])
