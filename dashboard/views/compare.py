@@ -134,8 +134,15 @@ def render_disagreements(split: SplitPredictions) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="compare_disagreements",
+        # Fixed widths that add up to less than the main column at 1280 px: long video names and
+        # vote lists are elided in their cell (full text on hover) instead of pushing columns off.
         column_config={
-            "confidence": st.column_config.NumberColumn("ensemble confidence", format=PERCENT_FORMAT)
+            "video": st.column_config.TextColumn(width=260),
+            "true_class": st.column_config.TextColumn("true class", width=120),
+            "predicted_class": st.column_config.TextColumn("ensemble verdict", width=120),
+            "confidence": st.column_config.NumberColumn("confidence", format=PERCENT_FORMAT, width=90),
+            "correct": st.column_config.CheckboxColumn(width=70),
+            "member_votes": st.column_config.TextColumn("member votes", width=240),
         },
     )
     if event.selection.rows:
