@@ -45,8 +45,11 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
     paths = context.paths
     checkpoints = checkpoint_choices(paths.models_dir)
     features = feature_files(paths.features_dir)
-    # Keyed so it can close itself once a run starts: the run's progress is then at the sidebar's top.
-    with st.sidebar.expander("Evaluation run", icon=":material/play_circle:", key=FORM_OPEN_KEY):
+    # Keyed and tracking its state (an untracked expander ignores `session_state[key]`) so it can
+    # close itself once a run starts: the run's progress is then at the sidebar's top.
+    with st.sidebar.expander(
+        "Evaluation run", icon=":material/play_circle:", key=FORM_OPEN_KEY, on_change="rerun"
+    ):
         if not checkpoints or not features:
             st.caption(
                 f"Needs checkpoints (*.pt) in `{paths.models_dir.name}/` and a features file (*.h5) "
