@@ -19,21 +19,43 @@ from core.evaluation.runs import EvaluationRun, list_runs
 from dashboard.context import DashboardContext
 from dashboard.navigation import render_open_in_classify
 from dashboard.plain_text import plain
-from dashboard.theme import short_name
+from dashboard.theme import PERCENT_FORMAT, short_name
 from dashboard.views.metrics import percent_columns, render_metric_views
 
 RUN_CHOICE_KEY = "runs_open"
 HEADLINE_COLUMNS = ("ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1")
 
 
+# What defines a run and how it scored; where and how long it ran is in the opened run's caption.
+LISTED_COLUMNS = ("run", *HEADLINE_COLUMNS, "members", "TTA modes", "videos")
+
+
+def _listing_columns() -> dict[str, st.column_config.Column]:
+    """Fixed widths that fit the main column at 1280 px, so no score is pushed off the right."""
+    short = {
+        "ensemble accuracy": "ens. acc",
+        "ensemble F1": "ens. F1",
+        "ensemble+TTA accuracy": "+TTA acc",
+        "ensemble+TTA F1": "+TTA F1",
+    }
+    headline = {
+        name: st.column_config.NumberColumn(label, format=PERCENT_FORMAT, width=80, help=name)
+        for name, label in short.items()
+    }
+    return {
+        "run": st.column_config.TextColumn(width=220),
+        **headline,
+        "members": st.column_config.ListColumn(width=170),
+        "TTA modes": st.column_config.TextColumn(width=120),
+        "videos": st.column_config.NumberColumn(width=60),
+    }
+
+
 def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
     table = runs_table(runs)
     table["members"] = table["members"].map(lambda names: [short_name(n) for n in names])
     st.dataframe(
-        table,
-        hide_index=True,
-        key="runs_table",
-        column_config={**percent_columns(*HEADLINE_COLUMNS), "members": st.column_config.ListColumn()},
+        table[list(LISTED_COLUMNS)], hide_index=True, key="runs_table", column_config=_listing_columns()
     )
 
 
