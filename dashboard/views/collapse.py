@@ -66,10 +66,18 @@ def _highlight_row(table: pd.DataFrame, column: str, value: str) -> pd.DataFrame
     return styles
 
 
+# Narrow enough for two columns per class beside the member name at 1280 px; the full header
+# shows on hover.
+NUMBER_COLUMN_WIDTH = 95
+
+
 def _member_table(table: pd.DataFrame, member: str, percent: list[str]) -> None:
     shown = table.assign(member=[short_name(m) for m in table["member"]])
     styled = shown.style.apply(_highlight_row, axis=None, column="member", value=short_name(member))
-    st.dataframe(styled.format("{:.1f}%", subset=percent, na_rep="not recorded"), hide_index=True)
+    widths = {c: st.column_config.Column(width=NUMBER_COLUMN_WIDTH, help=c) for c in percent}
+    st.dataframe(
+        styled.format("{:.1f}%", subset=percent, na_rep="not recorded"), hide_index=True, column_config=widths
+    )
 
 
 def render_class_f1(split: SplitPredictions, recorded: dict, member: str) -> None:
