@@ -115,18 +115,29 @@ def render_outlined_characters(rng: np.random.Generator, n: int, h: int, w: int)
     return frames
 
 
-def _shaded_sphere(img: np.ndarray, cx: float, cy: float, r: float, color, light: np.ndarray) -> None:
+def _sphere_surface(
+    img: np.ndarray, cx: float, cy: float, r: float, light: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """The image patch a sphere covers, its disc mask, the surface normal's z and the diffuse
+    light on it; None when the sphere is off the image."""
     y0, y1 = max(int(cy - r), 0), min(int(cy + r) + 1, img.shape[0])
     x0, x1 = max(int(cx - r), 0), min(int(cx + r) + 1, img.shape[1])
     if y0 >= y1 or x0 >= x1:
-        return
+        return None
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     nx, ny = (xx - cx) / r, (yy - cy) / r
     inside = nx**2 + ny**2 <= 1
     nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
-    lambert = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
+    diffuse = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
+    return img[y0:y1, x0:x1], inside, nz, diffuse
+
+
+def _shaded_sphere(img: np.ndarray, cx: float, cy: float, r: float, color, light: np.ndarray) -> None:
+    surface = _sphere_surface(img, cx, cy, r, light)
+    if surface is None:
+        return
+    patch, inside, _, lambert = surface
     toon = np.floor(lambert * 3) / 3 * 0.7 + 0.3  # three flat shading bands, cartoon style
-    patch = img[y0:y1, x0:x1]
     patch[inside] = (np.float32(color) * toon[inside, None]).astype(np.uint8)
 
 
@@ -177,18 +188,13 @@ def render_shaded_primitives(rng: np.random.Generator, n: int, h: int, w: int) -
 
 def _smooth_sphere(img: np.ndarray, cx: float, cy: float, r: float, color, light: np.ndarray) -> None:
     """A CG-rendered ball: smooth diffuse shading, ambient fill and a specular highlight."""
-    y0, y1 = max(int(cy - r), 0), min(int(cy + r) + 1, img.shape[0])
-    x0, x1 = max(int(cx - r), 0), min(int(cx + r) + 1, img.shape[1])
-    if y0 >= y1 or x0 >= x1:
+    surface = _sphere_surface(img, cx, cy, r, light)
+    if surface is None:
         return
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    nx, ny = (xx - cx) / r, (yy - cy) / r
-    inside = nx**2 + ny**2 <= 1
-    nz = np.sqrt(np.clip(1 - nx**2 - ny**2, 0, 1))
-    diffuse = np.clip(nx * light[0] + ny * light[1] + nz * light[2], 0, 1)
+    patch, inside, nz, diffuse = surface
     specular = np.clip(2 * diffuse * nz - light[2], 0, 1) ** 20
     shade = np.float32(color) * (0.35 + 0.65 * diffuse[..., None]) + 255 * 0.6 * specular[..., None]
-    img[y0:y1, x0:x1][inside] = np.clip(shade[inside], 0, 255).astype(np.uint8)
+    patch[inside] = np.clip(shade[inside], 0, 255).astype(np.uint8)
 
 
 def _cg_creature(img: np.ndarray, x: float, y: float, size: float, body, light: np.ndarray, look: float):
