@@ -20,19 +20,10 @@ from tests.bad_inputs import (
     write_good_run,
     write_nan_into,
 )
+from tests.dashboard.app_pages import APP, PAGES
 from tests.factories import write_project
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-PAGES = [
-    "app_pages/1_Overview.py",
-    "app_pages/2_Classify.py",
-    "app_pages/3_Compare_models.py",
-    "app_pages/4_Metrics.py",
-    "app_pages/5_Training_history.py",
-    "app_pages/6_Evaluation_runs.py",
-    "app_pages/7_Collapse_inspector.py",
-]
-OVERVIEW, RUNS = PAGES[0], "app_pages/6_Evaluation_runs.py"
+OVERVIEW, RUNS = PAGES[0], PAGES[5]
 
 
 def shown(text: str) -> str:

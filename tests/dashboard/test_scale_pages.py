@@ -13,18 +13,9 @@ from core.model.inference import predict_split
 from core.model.prediction_cache import file_fingerprint, prediction_key, store_probabilities
 from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
+from tests.dashboard.app_pages import APP, PAGES
 from tests.factories import write_large_project
 
-APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
-PAGES = [
-    "app_pages/1_Overview.py",
-    "app_pages/2_Classify.py",
-    "app_pages/3_Compare_models.py",
-    "app_pages/4_Metrics.py",
-    "app_pages/5_Training_history.py",
-    "app_pages/6_Evaluation_runs.py",
-    "app_pages/7_Collapse_inspector.py",
-]
 NUM_VIDEOS = 100_000
 
 
