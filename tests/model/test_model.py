@@ -69,8 +69,11 @@ def test_overlapping_split_predictions_restore_the_thread_count():
             a_inside.set()
             b_inside.wait(timeout=30)
 
-        results["a"] = predict_split(models, feature_set, batch_size=4, progress=progress)
-        a_done.set()
+        try:
+            results["a"] = predict_split(models, feature_set, batch_size=4, progress=progress)
+        finally:
+            # Set even when A fails, so B does not wait out its timeout on every unit.
+            a_done.set()
 
     def run_b():
         a_inside.wait(timeout=30)
@@ -86,6 +89,7 @@ def test_overlapping_split_predictions_restore_the_thread_count():
         thread.start()
     for thread in threads:
         thread.join()
+    assert set(results) == {"a", "b"}
     assert torch.get_num_threads() == 2
     for result in results.values():
         np.testing.assert_allclose(result, alone, atol=1e-6)
