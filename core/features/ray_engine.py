@@ -343,7 +343,9 @@ def extract_directory_ray(
             )
         index = index_shards(job.shard_dir, recipe)
         report.written = merge_shards(listing.videos, index, writer)
-    remove_shards(job.shard_dir, index.files)
+    # A task of an interrupted earlier run can still land a shard after the index was taken; its
+    # videos were not done when this run started, so this run redid them and every shard can go.
+    remove_shards(job.shard_dir, shard_files(job.shard_dir))
     return report
 
 
