@@ -127,7 +127,9 @@ def test_interrupted_ray_run_resumes_from_its_shards(cluster, videos, local_file
     redone = len(GOOD) + 1 - len(kept)
     assert [p.done for p in progress] == list(range(1, redone + 1))
     assert_same_file(out, local_file)
-    assert not default_shard_dir(out).exists()
+    # The shards the interrupted run left are adopted and removed; a task of that run still finishing
+    # in the shared test cluster can land one more shard later, outside the resumed run's view.
+    assert not [shard for shard in kept if shard.exists()]
 
 
 def test_actors_take_one_gpu_each_or_most_cpus():
