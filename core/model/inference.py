@@ -45,6 +45,11 @@ def _model_device(models: Sequence[nn.Module]) -> torch.device:
     return next(models[0].parameters()).device
 
 
+def _is_on(model: nn.Module, target: torch.device) -> bool:
+    device = _model_device([model])
+    return device.type == target.type and target.index in (None, device.index)
+
+
 @dataclass(frozen=True)
 class _Item:
     mode_index: int
@@ -198,7 +203,12 @@ def predict_split(
     modes = validate_modes(tuple(modes))
     target = torch.device(device) if device is not None else _model_device(models)
     for model in models:
-        model.to(target).eval()
+        # Only a model elsewhere is moved: even a no-op `.to()` rebuilds an LSTM's flat-weight
+        # list, which breaks a forward pass another thread runs on the same module (the app's
+        # background TTA pass shares its cached models with the page's passes).
+        if not _is_on(model, target):
+            model.to(target)
+        model.eval()
     rows = chunk_videos or chunk_rows(features.max_frames, features.feature_dim)
     out = np.zeros((len(models), len(modes), features.num_videos, _num_classes(models)), np.float32)
     total = len(models) * len(modes) * features.num_videos

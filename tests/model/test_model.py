@@ -1,4 +1,6 @@
+import sys
 import threading
+import time
 
 import numpy as np
 import torch
@@ -92,4 +94,39 @@ def test_overlapping_split_predictions_restore_the_thread_count():
     assert set(results) == {"a", "b"}
     assert torch.get_num_threads() == 2
     for result in results.values():
+        np.testing.assert_allclose(result, alone, atol=1e-6)
+
+
+def test_split_predictions_sharing_models_across_threads_do_not_disturb_each_other():
+    """The app's cached models serve a page's unaugmented pass while its background TTA pass runs
+    them: a pass must not touch models already on its device, or it breaks the other's forward."""
+    feature_set = make_feature_set(num_videos=4)
+    model = make_model(TINY_CONFIG)
+    alone = predict_split([model], feature_set, ("original",), batch_size=1)
+    stop, errors, results = threading.Event(), [], []
+
+    def keep_predicting():
+        try:
+            while not stop.is_set():
+                results.append(predict_split([model], feature_set, ("original",), batch_size=1))
+        except Exception as exc:
+            errors.append(exc)
+
+    previous_interval = sys.getswitchinterval()
+    # Switch threads as often as possible, so a race between the passes shows within a second.
+    sys.setswitchinterval(1e-6)
+    others = [threading.Thread(target=keep_predicting) for _ in range(2)]
+    try:
+        for other in others:
+            other.start()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not errors:
+            results.append(predict_split([model], feature_set, ("original",), batch_size=1))
+    finally:
+        stop.set()
+        for other in others:
+            other.join()
+        sys.setswitchinterval(previous_interval)
+    assert errors == []
+    for result in results:
         np.testing.assert_allclose(result, alone, atol=1e-6)
