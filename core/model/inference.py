@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Protocol
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from core.features.store import FeatureChunk, chunk_rows
+from core.model.cpu_threads import unit_pool
 from core.model.tta import TTA_MODES, tta_indices, validate_modes
 
 ProgressCallback = Callable[[int, int], None]
@@ -96,16 +96,6 @@ def _gather_batch(features: torch.Tensor, batch: Sequence[_Item]) -> tuple[torch
     for row, item in enumerate(batch):
         padded[row, : len(item.time_indices)] = features[item.video_index, item.time_indices]
     return padded, lengths
-
-
-@contextmanager
-def _intra_op_threads(count: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _run_unit(
@@ -220,11 +210,7 @@ def predict_split(
         if progress is not None:
             progress(done, total)
 
-    workers = torch.get_num_threads() if target.type == "cpu" else 1
-    with (
-        _intra_op_threads(1 if workers > 1 else torch.get_num_threads()),
-        ThreadPoolExecutor(workers) as pool,
-    ):
+    with unit_pool(target) as pool:
         for chunk in features.iter_chunks(rows):
             lengths = features.num_frames[chunk.start : chunk.start + len(chunk.features)]
             _predict_chunk(models, chunk, lengths, modes, batch_size, target, pool, out, on_unit)
