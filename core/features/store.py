@@ -81,8 +81,16 @@ def chunk_rows(max_frames: int, feature_dim: int, budget_bytes: int = CHUNK_BYTE
     return int(min(MAX_CHUNK_ROWS, max(1, budget_bytes // row_bytes)))
 
 
+def _non_finite_rows(features: np.ndarray) -> np.ndarray:
+    """Indices of the rows holding a NaN or inf. A float64 sum of float32 values cannot overflow
+    and carries any NaN or inf through, so no boolean copy of the whole chunk is made."""
+    with np.errstate(invalid="ignore"):  # inf + -inf is NaN: exactly what is looked for
+        sums = features.sum(axis=(1, 2), dtype=np.float64)
+    return np.flatnonzero(~np.isfinite(sums))
+
+
 def _bad_rows_message(features: np.ndarray, start: int, names: Sequence[str]) -> str | None:
-    bad_rows = np.flatnonzero(~np.isfinite(features).all(axis=(1, 2)))
+    bad_rows = _non_finite_rows(features)
     if not bad_rows.size:
         return None
     listed = ", ".join(names[start + i] for i in bad_rows[:5])
@@ -224,13 +232,17 @@ class FeatureFile:
         self.require_videos()
         if rows < 1:
             raise ValueError(f"chunk rows must be at least 1, got {rows}")
-        dataset = self._h5["features"]
         for start in range(0, self.num_videos, rows):
-            features = np.asarray(dataset[start : start + rows], dtype=np.float32)
-            problem = _bad_rows_message(features, start, self.video_names)
-            if problem:
-                raise FeatureFileError(self.path, problem)
-            yield FeatureChunk(start, features)
+            # Built in the yield expression: a local name would keep this chunk alive while the
+            # next one is read, doubling peak memory.
+            yield FeatureChunk(start, self._read_checked_rows(start, start + rows))
+
+    def _read_checked_rows(self, start: int, stop: int) -> np.ndarray:
+        features = np.asarray(self._h5["features"][start:stop], dtype=np.float32)
+        problem = _bad_rows_message(features, start, self.video_names)
+        if problem:
+            raise FeatureFileError(self.path, problem)
+        return features
 
     def read_all(self) -> FeatureSet:
         self.require_videos()

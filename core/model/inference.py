@@ -214,6 +214,8 @@ def predict_split(
         for chunk in features.iter_chunks(rows):
             lengths = features.num_frames[chunk.start : chunk.start + len(chunk.features)]
             _predict_chunk(models, chunk, lengths, modes, batch_size, target, pool, out, on_unit)
+            # Released before the next read, so two chunks are never held at once.
+            del chunk
     _require_finite(out)
     return out
 

@@ -1,4 +1,6 @@
 import json
+import warnings
+import weakref
 
 import h5py
 import numpy as np
@@ -141,6 +143,33 @@ def test_chunks_cover_every_row_and_a_bad_chunk_names_its_videos(tmp_path):
         h5["features"][4, 0, 0] = np.nan
     with open_features(path) as handle, pytest.raises(FeatureFileError, match=r"1 video\(s\) contain NaN"):
         list(handle.iter_chunks(3))
+
+
+def test_a_chunk_handed_out_is_not_kept_by_the_reader(tmp_path):
+    # Otherwise the previous chunk stays alive while the next one is read: twice the memory.
+    path = tmp_path / "test.h5"
+    write_features(path, num_videos=7, feature_dim=8)
+    with open_features(path) as handle:
+        chunks = handle.iter_chunks(3)
+        first = weakref.ref(next(chunks).features)
+        assert first() is None
+        assert next(chunks).start == 3
+
+
+def test_opposite_infinities_in_one_video_are_caught_without_a_warning(tmp_path):
+    path = tmp_path / "test.h5"
+    write_features(path, num_videos=5, feature_dim=8)
+    with h5py.File(path, "a") as h5:
+        h5["features"][1, 0, :2] = [np.inf, -np.inf]
+        h5["features"][3, 2, 5] = -np.inf
+    with (
+        open_features(path) as handle,
+        warnings.catch_warnings(),
+        pytest.raises(FeatureFileError, match=r"2 video\(s\) contain NaN or inf values") as caught,
+    ):
+        warnings.simplefilter("error")
+        list(handle.iter_chunks(5))
+    assert str(caught.value).endswith(f"{handle.video_names[1]}, {handle.video_names[3]}")
 
 
 def test_chunk_rows_follow_the_byte_budget_within_limits():

@@ -28,3 +28,16 @@ def test_bad_checkpoint_is_one_error_naming_the_file(tmp_path, kind):
     assert text.startswith(f"{path}: ")
     assert message in text
     assert "\n" not in text
+
+
+def test_half_precision_weights_load_as_float32_and_their_infinities_are_refused(tmp_path):
+    payload = good_checkpoint_payload()
+    state = {name: value.to(torch.bfloat16) for name, value in payload["model_state_dict"].items()}
+    path = tmp_path / "half.pt"
+    torch.save({**payload, "model_state_dict": state}, path)
+    model = load_checkpoint(path, device="cpu").model
+    assert {parameter.dtype for parameter in model.parameters()} == {torch.float32}
+    state["lstm.weight_hh_l0"][0, 0] = float("inf")
+    torch.save({**payload, "model_state_dict": state}, path)
+    with pytest.raises(CheckpointError, match=r"NaN or infinite values \(lstm.weight_hh_l0\)"):
+        load_checkpoint(path, device="cpu")

@@ -1,6 +1,12 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from core import CPU_KERNEL_CACHE_SHAPES
 from core.features.store import open_features
 from core.model.inference import _plan_batches, _plan_items, predict_split
 from core.model.tta import TTA_MODES
@@ -66,3 +72,19 @@ def test_streaming_a_file_in_small_chunks_matches_the_in_memory_split(tmp_path):
     np.testing.assert_allclose(streamed, whole, atol=1e-5)
     assert seen[-1] == (4 * 13, 4 * 13)
     assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_importing_core_bounds_the_cpu_kernel_cache_unless_the_user_set_it():
+    # Unbounded (1024 kernels of ~0.6 MiB), memory grew with the number of batch shapes seen.
+    variable = "ONEDNN_PRIMITIVE_CACHE_CAPACITY"
+    code = f"import os, core; print(os.environ['{variable}'])"
+    env = {key: value for key, value in os.environ.items() if key != variable}
+    root = Path(__file__).resolve().parents[2]
+
+    def capacity(extra: dict[str, str]) -> str:
+        command = [sys.executable, "-c", code]
+        run = subprocess.run(command, env=env | extra, cwd=root, capture_output=True, text=True, check=True)
+        return run.stdout.strip()
+
+    assert capacity({}) == str(CPU_KERNEL_CACHE_SHAPES)
+    assert capacity({variable: "8"}) == "8"
