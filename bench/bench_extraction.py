@@ -23,6 +23,7 @@ import argparse
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -34,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.device import default_device
 from core.features.backbones import BACKBONES, lite0_package_weights, load_backbone
-from core.features.extraction import extract_directory
+from core.features.extraction import ExtractionOptions, extract_directory
 from core.features.recipe import FeatureRecipe, scale_indices
 from core.video.decode import decode_uniform_frames
 
@@ -121,25 +122,24 @@ def timed_videos(label: str, videos: int, action) -> float:
     return videos / elapsed
 
 
-def compare_engines(root: Path, paths: list[Path], recipe: FeatureRecipe, batch_size: int) -> None:
+def compare_engines(root: Path, paths: list[Path], options: ExtractionOptions) -> None:
     """Local vs Ray extraction of the same folder, then the per-CPU rates a capacity plan needs."""
     import ray
 
     from core.features.ray_engine import extract_directory_ray
 
+    recipe, batch_size = options.recipe, options.batch_size
     local = timed_videos(
         "local",
         len(paths),
-        lambda: extract_directory(root / "videos", root / "local.h5", recipe=recipe, batch_size=batch_size),
+        lambda: extract_directory(root / "videos", root / "local.h5", options),
     )
     ray.init(include_dashboard=False, log_to_driver=False)
     try:
         on_ray = timed_videos(
             "ray",
             len(paths),
-            lambda: extract_directory_ray(
-                root / "videos", root / "ray.h5", recipe=recipe, batch_size=batch_size, device="cpu"
-            ),
+            lambda: extract_directory_ray(root / "videos", root / "ray.h5", replace(options, device="cpu")),
         )
         cpus = int(ray.cluster_resources()["CPU"])
     finally:
@@ -189,15 +189,14 @@ def main() -> None:
         root = Path(tmp)
         paths = write_clips(root / "videos", args.clips, args.clip_frames, tuple(args.clip_size))
         warm_up(recipe, args.batch_size)
+        options = ExtractionOptions(recipe=recipe, batch_size=args.batch_size)
         if args.engine == "ray":
-            compare_engines(root, paths, recipe, args.batch_size)
+            compare_engines(root, paths, options)
             return
         ours = timed(
             "ours",
             total_frames,
-            lambda: extract_directory(
-                root / "videos", root / "ours.h5", recipe=recipe, batch_size=args.batch_size
-            ),
+            lambda: extract_directory(root / "videos", root / "ours.h5", options),
         )
         reference = timed(
             "reference",

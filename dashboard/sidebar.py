@@ -8,6 +8,7 @@ import torch
 from core.evaluation.split_choice import readable_features
 from core.features.inventory import FeatureFileInfo
 from core.model.checkpoints import LoadedCheckpoint
+from core.model.cpu_threads import configured_cpu_threads
 from dashboard.context import ANALYSED_SPLIT_KEY, DashboardContext
 from dashboard.plain_text import plain
 from dashboard.theme import pct
@@ -16,7 +17,7 @@ from dashboard.theme import pct
 def device_label() -> str:
     if torch.cuda.is_available():
         return f"GPU ({torch.cuda.get_device_name(0)})"
-    return f"CPU ({torch.get_num_threads()} threads)"
+    return f"CPU ({configured_cpu_threads()} threads)"
 
 
 def _recipe_text(info: LoadedCheckpoint | FeatureFileInfo) -> str:

@@ -24,8 +24,9 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def finish_background_tta() -> None:
-    """Let the TTA passes the app started in the background finish, so the next run shows them."""
+def finish_background_tta() -> list[str]:
+    """Let the TTA passes the app started in the background finish, so the next run shows them;
+    the errors of those that failed."""
     from dashboard.cache import background_predictions
 
-    background_predictions().wait_all(timeout=120)
+    return [p.error for p in background_predictions().wait_all(timeout=120) if p.error is not None]

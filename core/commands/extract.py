@@ -15,6 +15,7 @@ from core.commands.weights import fetch_weights
 from core.features.backbones import BACKBONES, NORMALIZATIONS, backbone_spec
 from core.features.extraction import (
     DEFAULT_BATCH_SIZE,
+    ExtractionOptions,
     ExtractionProgress,
     ExtractionReport,
     extract_directory,
@@ -107,13 +108,13 @@ def ray_engine(args: argparse.Namespace) -> Callable[..., ExtractionReport]:
         if exc.name is None or exc.name.split(".")[0] != "ray":
             raise
         raise ValueError("--engine ray needs Ray: pip install -r requirements-ray.txt") from None
-    options = RayOptions(
+    cluster = RayOptions(
         address=args.address,
         actors=args.actors,
         shard_videos=args.shard_videos or DEFAULT_SHARD_VIDEOS,
         shard_dir=args.shards,
     )
-    return partial(extract_directory_ray, options=options)
+    return partial(extract_directory_ray, cluster=cluster)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,16 +130,14 @@ def run(args: argparse.Namespace) -> int:
             bar.update(update.done - bar.n)
 
         engine = extract_directory if args.engine == "local" else ray_engine(args)
-        report = engine(
-            args.videos,
-            args.out,
+        options = ExtractionOptions(
             recipe=recipe,
             class_names=args.classes,
             weights=args.weights,
             batch_size=args.batch_size,
             device=args.device,
             resume=not args.no_resume,
-            progress=progress,
         )
+        report = engine(args.videos, args.out, options, progress=progress)
     print_report(report)
     return EXIT_SKIPPED if report.skipped else 0

@@ -24,7 +24,7 @@ from core.classes import CLASS_NAMES
 from core.demo.clips import generate_demo_videos, plan_clips
 from core.demo.collapse import COLLAPSED_MEMBER, collapsed_member_config
 from core.evaluation.runs import default_run_path, run_evaluation, save_run
-from core.features.extraction import ExtractionProgress, extract_directory
+from core.features.extraction import ExtractionOptions, ExtractionProgress, extract_directory
 from core.features.recipe import FeatureRecipe
 from core.features.store import load_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints
@@ -237,10 +237,7 @@ def _extract_features(
         report = extract_directory(
             paths.demo_videos_dir / split,
             paths.features_file(split),
-            recipe=scale.recipe,
-            class_names=CLASS_NAMES,
-            device=device,
-            resume=False,
+            ExtractionOptions(recipe=scale.recipe, class_names=CLASS_NAMES, device=device, resume=False),
             progress=on_video,
         )
         skipped.extend(report.skipped)

@@ -214,16 +214,24 @@ def _decoded_in_background(
             yield entry, future.result()
 
 
+@dataclass(frozen=True)
+class ExtractionOptions:
+    """What a folder extraction makes and with what, whichever engine runs it."""
+
+    recipe: FeatureRecipe
+    class_names: Sequence[str] = CLASS_NAMES
+    weights: Path | None = None
+    """Backbone weights; None: the recipe's backbone's default file."""
+    batch_size: int = DEFAULT_BATCH_SIZE
+    device: torch.device | str | None = None
+    resume: bool = True
+    """Keep the videos already in the output file (and, on Ray, in leftover shards)."""
+
+
 def extract_directory(
     videos_dir: Path,
     out_path: Path,
-    *,
-    recipe: FeatureRecipe,
-    class_names: Sequence[str] = CLASS_NAMES,
-    weights: Path | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    device: torch.device | str | None = None,
-    resume: bool = True,
+    options: ExtractionOptions,
     progress: Callable[[ExtractionProgress], None] | None = None,
 ) -> ExtractionReport:
     """Featurise every video of a labelled folder into a feature file (docs/formats.md).
@@ -231,17 +239,18 @@ def extract_directory(
     Each finished video is flushed to disk, so an interrupted run resumed later (resume=True)
     skips the videos already in the file. Undecodable files are skipped and reported.
     """
-    listing = list_videos(Path(videos_dir), class_names)
-    backbone = load_backbone(recipe.backbone, weights, device)
+    recipe = options.recipe
+    listing = list_videos(Path(videos_dir), options.class_names)
+    backbone = load_backbone(recipe.backbone, options.weights, options.device)
     check_recipe_backbone(recipe, backbone)
     report = ExtractionReport(written=0, skipped=list(listing.rejected), out_path=Path(out_path))
     with FeatureWriter(
         out_path,
-        class_names=class_names,
+        class_names=options.class_names,
         recipe=recipe,
         max_frames=recipe.sequence_length,
         feature_dim=recipe.feature_dim,
-        resume=resume,
+        resume=options.resume,
     ) as writer:
         todo = [entry for entry in listing.videos if entry.name not in writer.done_names]
         report.already_present = len(listing.videos) - len(todo)
@@ -250,7 +259,7 @@ def extract_directory(
             if isinstance(decoded, VideoDecodeError):
                 report.skipped.append((entry.name, decoded.problem))
             else:
-                features = featurize_frames(backbone, decoded, recipe, batch_size=batch_size)
+                features = featurize_frames(backbone, decoded, recipe, batch_size=options.batch_size)
                 writer.append(entry.name, features, entry.label)
                 report.written += 1
             if progress is not None:

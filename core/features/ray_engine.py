@@ -6,15 +6,23 @@ as shards, small feature files of their own, into a shard folder. The driver the
 shards in listing order into the one feature file (docs/formats.md), so the output has the same rows,
 order, names, labels and recipe as the local engine's. Shards outlive an interrupted run: a
 resumed run skips the videos already in the output or in a shard and merges everything at the
-end. On a multi-node cluster the shard folder and the videos must be on storage every node sees.
+end. On a multi-node cluster the shard folder and the videos must be on storage every node sees
+(with file locks, which fence each run's shards).
+
+An interrupted run stops its pipeline (Ray Data cancels the running tasks and kills the actor
+pool) and ends its run before re-raising. Cancelling is asynchronous, so shards land through a
+fence: a task lands one only under a shared lock on its run's marker file, and ending a run
+takes the exclusive lock and deletes the marker. Once a run has ended (and a new run ends every
+earlier one before it indexes the folder), none of its shards can appear.
 """
 
 from __future__ import annotations
 
+import fcntl
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +32,9 @@ import ray
 import ray.data
 
 from core.atomic import atomic_path
-from core.classes import CLASS_NAMES
 from core.features.backbones import backbone_spec, load_backbone, resolve_weights
 from core.features.extraction import (
-    DEFAULT_BATCH_SIZE,
+    ExtractionOptions,
     ExtractionProgress,
     ExtractionReport,
     VideoEntry,
@@ -42,6 +49,7 @@ from core.video.decode import DecodedClip, VideoDecodeError, decode_uniform_fram
 
 DEFAULT_SHARD_VIDEOS = 64
 SHARD_SUFFIX = ".h5"
+RUN_MARKER_SUFFIX = ".live"
 DECODE_WORKER_BYTES = 512 * 2**20
 MAX_INPUT_BLOCKS = 10_000
 """Up to this many videos, each is its own block, so decoding spreads over every CPU at once."""
@@ -111,30 +119,86 @@ class BackboneActor:
         return {**row, "features": features}
 
 
+def run_marker(shard_dir: Path, run_id: str) -> Path:
+    """Exists while the run may land shards (hidden, so listings and `shard_files` skip it)."""
+    return shard_dir / f".{run_id}{RUN_MARKER_SUFFIX}"
+
+
+def start_run(shard_dir: Path) -> Path:
+    marker = run_marker(shard_dir, uuid.uuid4().hex)
+    marker.touch()
+    return marker
+
+
+def end_run(marker: Path) -> None:
+    """After this returns, no task of the run lands a shard: one landing now is waited for, and
+    a later one finds the marker gone."""
+    try:
+        handle = marker.open("rb")
+    except FileNotFoundError:
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        marker.unlink(missing_ok=True)
+
+
+def end_earlier_runs(shard_dir: Path) -> None:
+    """Fences off the tasks an interrupted or killed earlier run may still have on the cluster,
+    so that no shard lands after this run has indexed the folder."""
+    for marker in sorted(shard_dir.glob(f".*{RUN_MARKER_SUFFIX}")) if shard_dir.is_dir() else []:
+        end_run(marker)
+
+
+@contextmanager
+def _landing(marker: Path) -> Iterator[bool]:
+    """Held while a shard lands: True when the shard's run has not ended."""
+    try:
+        handle = marker.open("rb")
+    except FileNotFoundError:
+        yield False
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        # The run may have ended between the open and the lock; its marker is gone then.
+        yield marker.exists()
+
+
 def write_shard(
-    batch: dict[str, np.ndarray], recipe_json: str, class_names: Sequence[str], shard_dir: str
+    batch: dict[str, np.ndarray], recipe_json: str, class_names: Sequence[str], marker: str
 ) -> dict[str, np.ndarray]:
-    """Ray task body: the batch's featurised videos -> one shard file; returns what happened to each."""
+    """Ray task body: the batch's featurised videos -> one shard file beside the run's marker,
+    unless the run has ended; returns what happened to each video."""
     recipe = FeatureRecipe.from_json(recipe_json)
     errors = [str(e) for e in batch["error"]]
-    if any(not e for e in errors):
-        first = int(np.min(batch["index"]))
-        path = Path(shard_dir) / f"{first:09d}-{uuid.uuid4().hex[:8]}{SHARD_SUFFIX}"
-        with (
-            atomic_path(path) as tmp,
-            FeatureWriter(
-                tmp,
-                class_names=class_names,
-                recipe=recipe,
-                max_frames=recipe.sequence_length,
-                feature_dim=recipe.feature_dim,
-            ) as writer,
-        ):
-            rows = zip(batch["name"], batch["features"], batch["label"], errors, strict=True)
-            for name, features, label, error in rows:
-                if not error:
-                    writer.append(str(name), np.asarray(features, np.float32), int(label))
+    with _landing(Path(marker)) as live:
+        if live and any(not e for e in errors):
+            _write_shard_file(batch, errors, recipe, class_names, Path(marker).parent)
     return {"name": batch["name"], "error": batch["error"]}
+
+
+def _write_shard_file(
+    batch: dict[str, np.ndarray],
+    errors: list[str],
+    recipe: FeatureRecipe,
+    class_names: Sequence[str],
+    shard_dir: Path,
+) -> None:
+    first = int(np.min(batch["index"]))
+    path = shard_dir / f"{first:09d}-{uuid.uuid4().hex[:8]}{SHARD_SUFFIX}"
+    with (
+        atomic_path(path) as tmp,
+        FeatureWriter(
+            tmp,
+            class_names=class_names,
+            recipe=recipe,
+            max_frames=recipe.sequence_length,
+            feature_dim=recipe.feature_dim,
+        ) as writer,
+    ):
+        rows = zip(batch["name"], batch["features"], batch["label"], errors, strict=True)
+        for name, features, label, error in rows:
+            if not error:
+                writer.append(str(name), np.asarray(features, np.float32), int(label))
 
 
 @dataclass
@@ -238,7 +302,7 @@ def _todo_rows(todo: Sequence[VideoEntry], listed: Sequence[VideoEntry]) -> list
     return [{"index": order[e.name], "path": str(e.path), "name": e.name, "label": e.label} for e in todo]
 
 
-def build_pipeline(rows: list[dict[str, Any]], job: _Job, plan: _ActorPlan) -> ray.data.Dataset:
+def build_pipeline(rows: list[dict[str, Any]], job: _Job, plan: _ActorPlan, marker: Path) -> ray.data.Dataset:
     recipe_json = job.recipe.to_json()
     dataset = ray.data.from_items(rows, override_num_blocks=max(1, min(len(rows), MAX_INPUT_BLOCKS)))
     pipeline = (
@@ -267,7 +331,7 @@ def build_pipeline(rows: list[dict[str, Any]], job: _Job, plan: _ActorPlan) -> r
             fn_kwargs={
                 "recipe_json": recipe_json,
                 "class_names": job.class_names,
-                "shard_dir": str(job.shard_dir),
+                "marker": str(marker),
             },
             batch_size=job.shard_videos,
             num_cpus=1,
@@ -295,15 +359,9 @@ def _connect(address: str | None) -> bool:
 def extract_directory_ray(
     videos_dir: Path,
     out_path: Path,
-    *,
-    recipe: FeatureRecipe,
-    class_names: Sequence[str] = CLASS_NAMES,
-    weights: Path | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    device: str | None = None,
-    resume: bool = True,
-    options: RayOptions = RayOptions(),
+    options: ExtractionOptions,
     progress: Callable[[ExtractionProgress], None] | None = None,
+    cluster: RayOptions = RayOptions(),
 ) -> ExtractionReport:
     """`extract_directory` on a Ray cluster: same output file, same resume and skip rules.
 
@@ -311,27 +369,30 @@ def extract_directory_ray(
     are unusable; a video that cannot be decoded is reported and skipped.
     """
     out_path = Path(out_path)
-    listing = list_videos(Path(videos_dir), class_names)
+    recipe = options.recipe
+    listing = list_videos(Path(videos_dir), options.class_names)
     check_recipe_backbone(recipe, backbone_spec(recipe.backbone))
     job = _Job(
         recipe=recipe,
-        class_names=list(class_names),
-        weights=resolve_weights(recipe.backbone, weights).resolve(),
-        batch_size=batch_size,
-        shard_dir=Path(options.shard_dir or default_shard_dir(out_path)),
-        shard_videos=options.shard_videos,
+        class_names=list(options.class_names),
+        weights=resolve_weights(recipe.backbone, options.weights).resolve(),
+        batch_size=options.batch_size,
+        shard_dir=Path(cluster.shard_dir or default_shard_dir(out_path)),
+        shard_videos=cluster.shard_videos,
     )
-    if not resume:
+    device = None if options.device is None else str(options.device)
+    end_earlier_runs(job.shard_dir)
+    if not options.resume:
         remove_shards(job.shard_dir, shard_files(job.shard_dir))
     recovered = index_shards(job.shard_dir, recipe)
     report = ExtractionReport(written=0, skipped=list(listing.rejected), out_path=out_path)
     with FeatureWriter(
         out_path,
-        class_names=class_names,
+        class_names=options.class_names,
         recipe=recipe,
         max_frames=recipe.sequence_length,
         feature_dim=recipe.feature_dim,
-        resume=resume,
+        resume=options.resume,
     ) as writer:
         report.already_present = sum(entry.name in writer.done_names for entry in listing.videos)
         done = writer.done_names | recovered.rows.keys()
@@ -339,33 +400,35 @@ def extract_directory_ray(
         if todo:
             job.shard_dir.mkdir(parents=True, exist_ok=True)
             report.skipped += _featurise_into_shards(
-                _todo_rows(todo, listing.videos), job, options, device, progress
+                _todo_rows(todo, listing.videos), job, cluster, device, progress
             )
         index = index_shards(job.shard_dir, recipe)
         report.written = merge_shards(listing.videos, index, writer)
-    # A task of an interrupted earlier run can still land a shard after the index was taken; its
-    # videos were not done when this run started, so this run redid them and every shard can go.
-    remove_shards(job.shard_dir, shard_files(job.shard_dir))
+    remove_shards(job.shard_dir, index.files)
     return report
 
 
 def _featurise_into_shards(
     rows: list[dict[str, Any]],
     job: _Job,
-    options: RayOptions,
+    cluster: RayOptions,
     device: str | None,
     progress: Callable[[ExtractionProgress], None] | None,
 ) -> list[tuple[str, str]]:
-    """Runs the pipeline over `rows`; returns the (name, reason) of the videos it could not read."""
-    connected = _connect(options.address)
+    """Runs the pipeline over `rows`; returns the (name, reason) of the videos it could not read.
+    However it ends, no shard of this run lands after it returns or raises."""
+    connected = _connect(cluster.address)
+    marker = start_run(job.shard_dir)
     try:
-        pipeline = build_pipeline(rows, job, plan_actors(ray.cluster_resources(), options.actors, device))
+        plan = plan_actors(ray.cluster_resources(), cluster.actors, device)
+        pipeline = build_pipeline(rows, job, plan, marker)
         if progress is not None:
             pipeline.context.enable_progress_bars = False
         skipped: list[tuple[str, str]] = []
         started = time.perf_counter()
-        # Closing the iterator at once on an interruption stops the pipeline's tasks, so none of
-        # them writes a shard behind the next run's back.
+        # Closing the iterator shuts the pipeline down at once, in this thread: Ray Data cancels
+        # the running tasks (ray.cancel, force) and kills the actor pool. A cancelled task can
+        # still be finishing a shard, which the run's end below fences off.
         with closing(iter(pipeline.iter_rows())) as results:
             for done, row in enumerate(results, start=1):
                 if row["error"]:
@@ -376,5 +439,6 @@ def _featurise_into_shards(
                     progress(ExtractionProgress(done, len(rows), str(row["name"]), rate, eta))
         return skipped
     finally:
+        end_run(marker)
         if connected:
             ray.shutdown()

@@ -119,9 +119,8 @@ class BackgroundPredictions:
         with self._lock:
             return self._jobs.get(key)
 
-    def wait_all(self, timeout: float | None = None) -> None:
-        """Wait for every job started so far (shutdown, scripts, tests)."""
+    def wait_all(self, timeout: float | None = None) -> list[BackgroundProgress]:
+        """Wait for every job started so far (shutdown, scripts, tests); their progress then."""
         with self._lock:
             jobs = list(self._jobs.values())
-        for job in jobs:
-            job.wait(timeout)
+        return [job.wait(timeout) for job in jobs]

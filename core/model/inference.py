@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import groupby, pairwise
 from typing import Protocol
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from core.features.store import FeatureChunk, chunk_rows
+from core.model.cpu_threads import unit_pool
 from core.model.tta import TTA_MODES, tta_indices, validate_modes
 
 ProgressCallback = Callable[[int, int], None]
@@ -43,6 +43,11 @@ def _num_classes(models: Sequence[nn.Module]) -> int:
 
 def _model_device(models: Sequence[nn.Module]) -> torch.device:
     return next(models[0].parameters()).device
+
+
+def _is_on(model: nn.Module, target: torch.device) -> bool:
+    device = _model_device([model])
+    return device.type == target.type and target.index in (None, device.index)
 
 
 @dataclass(frozen=True)
@@ -91,16 +96,6 @@ def _gather_batch(features: torch.Tensor, batch: Sequence[_Item]) -> tuple[torch
     for row, item in enumerate(batch):
         padded[row, : len(item.time_indices)] = features[item.video_index, item.time_indices]
     return padded, lengths
-
-
-@contextmanager
-def _intra_op_threads(count: int) -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _run_unit(
@@ -198,7 +193,12 @@ def predict_split(
     modes = validate_modes(tuple(modes))
     target = torch.device(device) if device is not None else _model_device(models)
     for model in models:
-        model.to(target).eval()
+        # Only a model elsewhere is moved: even a no-op `.to()` rebuilds an LSTM's flat-weight
+        # list, which breaks a forward pass another thread runs on the same module (the app's
+        # background TTA pass shares its cached models with the page's passes).
+        if not _is_on(model, target):
+            model.to(target)
+        model.eval()
     rows = chunk_videos or chunk_rows(features.max_frames, features.feature_dim)
     out = np.zeros((len(models), len(modes), features.num_videos, _num_classes(models)), np.float32)
     total = len(models) * len(modes) * features.num_videos
@@ -210,11 +210,7 @@ def predict_split(
         if progress is not None:
             progress(done, total)
 
-    workers = torch.get_num_threads() if target.type == "cpu" else 1
-    with (
-        _intra_op_threads(1 if workers > 1 else torch.get_num_threads()),
-        ThreadPoolExecutor(workers) as pool,
-    ):
+    with unit_pool(target) as pool:
         for chunk in features.iter_chunks(rows):
             lengths = features.num_frames[chunk.start : chunk.start + len(chunk.features)]
             _predict_chunk(models, chunk, lengths, modes, batch_size, target, pool, out, on_unit)

@@ -10,6 +10,7 @@ import torch
 
 from core.features.backbones import load_backbone
 from core.features.extraction import (
+    ExtractionOptions,
     RecipeError,
     check_recipe_fits_models,
     extract_directory,
@@ -73,7 +74,7 @@ def test_extracted_file_round_trips_through_the_reader(tmp_path, lite0):
     videos = build_videos(tmp_path)
     out = tmp_path / "features.h5"
     progress = []
-    report = extract_directory(videos, out, recipe=SMALL, device="cpu", progress=progress.append)
+    report = extract_directory(videos, out, ExtractionOptions(recipe=SMALL, device="cpu"), progress.append)
     assert report.written == 3
     assert dict(report.skipped).keys() == {"Gaming/fps/broken.mp4", "Gaming/fps/readme.txt"}
     assert "not a video file" in dict(report.skipped)["Gaming/fps/readme.txt"]
@@ -102,10 +103,10 @@ def test_interrupted_extraction_resumes_without_redoing_videos(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        extract_directory(videos, out, recipe=SMALL, device="cpu", progress=stop_after_first)
+        extract_directory(videos, out, ExtractionOptions(recipe=SMALL, device="cpu"), stop_after_first)
     with open_features(out) as handle:
         assert handle.video_names == ["Animation/cartoon/a1.mp4"]
-    report = extract_directory(videos, out, recipe=SMALL, device="cpu")
+    report = extract_directory(videos, out, ExtractionOptions(recipe=SMALL, device="cpu"))
     assert report.already_present == 1 and report.written == 2
     with open_features(out) as handle:
         assert handle.num_videos == 3
@@ -115,9 +116,11 @@ def test_interrupted_extraction_resumes_without_redoing_videos(tmp_path):
 def test_resuming_with_another_recipe_is_refused(tmp_path):
     videos = build_videos(tmp_path)
     out = tmp_path / "features.h5"
-    extract_directory(videos, out, recipe=SMALL, device="cpu")
+    extract_directory(videos, out, ExtractionOptions(recipe=SMALL, device="cpu"))
     with pytest.raises(ValueError, match="cannot resume"):
-        extract_directory(videos, out, recipe=FeatureRecipe(num_frames=8, image_size=48), device="cpu")
+        extract_directory(
+            videos, out, ExtractionOptions(recipe=FeatureRecipe(num_frames=8, image_size=48), device="cpu")
+        )
 
 
 def test_unknown_category_folder_is_refused_before_work(tmp_path):

@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 import torch
 
+from core.classes import CLASS_NAMES
 from core.cli import main
-from core.features.extraction import extract_directory
+from core.features.extraction import ExtractionOptions, extract_directory
 from core.features.recipe import FeatureRecipe
 from core.features.store import FeatureFileError, open_features
 from core.features.writer import FeatureWriter
@@ -22,11 +23,16 @@ from tests.factories import write_noise_clip
 ray = pytest.importorskip("ray")
 
 from core.features.ray_engine import (  # noqa: E402
+    RUN_MARKER_SUFFIX,
     RayOptions,
     default_shard_dir,
+    end_earlier_runs,
+    end_run,
     extract_directory_ray,
     plan_actors,
     shard_files,
+    start_run,
+    write_shard,
 )
 
 TINY = FeatureRecipe(num_frames=6, image_size=64)
@@ -68,7 +74,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def local_file(videos: Path, tmp_path_factory: pytest.TempPathFactory, one_thread) -> Path:
     out = tmp_path_factory.mktemp("local") / "features.h5"
-    report = extract_directory(videos, out, recipe=TINY, device="cpu")
+    report = extract_directory(videos, out, ExtractionOptions(recipe=TINY, device="cpu"))
     assert report.written == len(GOOD) and [name for name, _ in report.skipped] == [BROKEN]
     return out
 
@@ -106,30 +112,64 @@ def test_ray_engine_writes_the_local_engines_file_and_reports_the_broken_clip(
 
 def test_interrupted_ray_run_resumes_from_its_shards(cluster, videos, local_file, tmp_path):
     out = tmp_path / "features.h5"
-    options = RayOptions(shard_videos=1)
+    options, cluster = ExtractionOptions(recipe=TINY, device="cpu"), RayOptions(shard_videos=1)
 
     def interrupt(update):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        extract_directory_ray(videos, out, recipe=TINY, device="cpu", options=options, progress=interrupt)
+        extract_directory_ray(videos, out, options, progress=interrupt, cluster=cluster)
     kept = shard_files(default_shard_dir(out))
     assert 1 <= len(kept) < len(GOOD)
+    assert not list(default_shard_dir(out).glob(f".*{RUN_MARKER_SUFFIX}")), "the run did not end"
     with open_features(out) as partial:
         assert partial.num_videos == 0
 
     progress = []
-    report = extract_directory_ray(
-        videos, out, recipe=TINY, device="cpu", options=options, progress=progress.append
-    )
+    report = extract_directory_ray(videos, out, options, progress=progress.append, cluster=cluster)
     assert report.written == len(GOOD) and report.already_present == 0
     assert report.skipped == [(BROKEN, report.skipped[0][1])]
     redone = len(GOOD) + 1 - len(kept)
     assert [p.done for p in progress] == list(range(1, redone + 1))
     assert_same_file(out, local_file)
-    # The shards the interrupted run left are adopted and removed; a task of that run still finishing
-    # in the shared test cluster can land one more shard later, outside the resumed run's view.
-    assert not [shard for shard in kept if shard.exists()]
+    assert not default_shard_dir(out).exists()
+
+
+def shard_batch(names: list[str]) -> dict[str, np.ndarray]:
+    """What the backbone stage hands `write_shard`: featurised videos, none of them broken."""
+    count = len(names)
+    return {
+        "index": np.arange(count),
+        "name": np.array(names),
+        "features": np.ones((count, TINY.sequence_length, TINY.feature_dim), np.float32),
+        "label": np.zeros(count, np.int64),
+        "error": np.array([""] * count),
+    }
+
+
+def test_a_shard_lands_only_while_its_run_is_live(tmp_path):
+    shard_dir = tmp_path / "shards"
+    shard_dir.mkdir()
+    marker = start_run(shard_dir)
+    write_shard(shard_batch(GOOD[:2]), TINY.to_json(), list(CLASS_NAMES), str(marker))
+    [landed] = shard_files(shard_dir)
+    with open_features(landed) as shard:
+        assert shard.video_names == GOOD[:2]
+    end_run(marker)
+    # A task cancelled with its run but still finishing, as on a busy cluster.
+    result = write_shard(shard_batch(GOOD[2:]), TINY.to_json(), list(CLASS_NAMES), str(marker))
+    assert list(result["name"]) == GOOD[2:]
+    assert shard_files(shard_dir) == [landed]
+    assert sorted(p.name for p in shard_dir.iterdir()) == [landed.name]
+
+
+def test_a_new_run_ends_the_runs_before_it(tmp_path):
+    shard_dir = tmp_path / "shards"
+    shard_dir.mkdir()
+    killed = start_run(shard_dir)
+    end_earlier_runs(shard_dir)
+    write_shard(shard_batch(GOOD[:1]), TINY.to_json(), list(CLASS_NAMES), str(killed))
+    assert list(shard_dir.iterdir()) == []
 
 
 def test_actors_take_one_gpu_each_or_most_cpus():
@@ -162,5 +202,5 @@ def test_shards_of_another_recipe_are_refused_before_any_work(videos, tmp_path):
     with FeatureWriter(shard, recipe=other, max_frames=other.sequence_length, feature_dim=1280) as writer:
         writer.append(GOOD[0], np.ones((other.sequence_length, 1280), np.float32), 0)
     with pytest.raises(FeatureFileError, match=r"another recipe \(num_frames: 6 vs 8\)"):
-        extract_directory_ray(videos, out, recipe=TINY, device="cpu")
+        extract_directory_ray(videos, out, ExtractionOptions(recipe=TINY, device="cpu"))
     assert not out.exists()

@@ -1,8 +1,11 @@
+import sys
 import threading
+import time
 
 import numpy as np
 import torch
 
+from core.model.cpu_threads import configured_cpu_threads
 from core.model.inference import predict_split
 from core.model.network import TemporalClassifier, TemporalModelConfig
 from tests.factories import TINY_CONFIG, make_feature_set, make_model
@@ -54,15 +57,24 @@ def test_full_size_module_names_match_the_original_contract():
     assert names["classifier.12.weight"].shape == (4, 256)
 
 
+def thread_count_of_a_new_thread() -> int:
+    counts = []
+    thread = threading.Thread(target=lambda: counts.append(torch.get_num_threads()))
+    thread.start()
+    thread.join()
+    return counts[0]
+
+
 def test_overlapping_split_predictions_restore_the_thread_count():
     """Run B enters while run A holds the one-thread override and leaves after A: the count
-    torch had before A must come back, and both results must be unaffected."""
+    torch had before A must come back, for this thread and for threads started later, and both
+    results must be unaffected."""
     torch.set_num_threads(2)
     feature_set = make_feature_set(num_videos=16)
     models = [make_model(TINY_CONFIG, seed=s) for s in range(2)]
     alone = predict_split(models, feature_set, batch_size=4)
     a_inside, b_inside, a_done = threading.Event(), threading.Event(), threading.Event()
-    results = {}
+    results, seen_by_b = {}, []
 
     def run_a():
         def progress(done, total):
@@ -79,6 +91,7 @@ def test_overlapping_split_predictions_restore_the_thread_count():
         a_inside.wait(timeout=30)
 
         def progress(done, total):
+            seen_by_b.append(configured_cpu_threads())
             b_inside.set()
             a_done.wait(timeout=30)
 
@@ -91,5 +104,42 @@ def test_overlapping_split_predictions_restore_the_thread_count():
         thread.join()
     assert set(results) == {"a", "b"}
     assert torch.get_num_threads() == 2
+    assert thread_count_of_a_new_thread() == 2
+    assert set(seen_by_b) == {2}, "B began with one thread but must report the configured count"
     for result in results.values():
+        np.testing.assert_allclose(result, alone, atol=1e-6)
+
+
+def test_split_predictions_sharing_models_across_threads_do_not_disturb_each_other():
+    """The app's cached models serve a page's unaugmented pass while its background TTA pass runs
+    them: a pass must not touch models already on its device, or it breaks the other's forward."""
+    feature_set = make_feature_set(num_videos=4)
+    model = make_model(TINY_CONFIG)
+    alone = predict_split([model], feature_set, ("original",), batch_size=1)
+    stop, errors, results = threading.Event(), [], []
+
+    def keep_predicting():
+        try:
+            while not stop.is_set():
+                results.append(predict_split([model], feature_set, ("original",), batch_size=1))
+        except Exception as exc:
+            errors.append(exc)
+
+    previous_interval = sys.getswitchinterval()
+    # Switch threads as often as possible, so a race between the passes shows within seconds.
+    sys.setswitchinterval(1e-6)
+    others = [threading.Thread(target=keep_predicting) for _ in range(2)]
+    try:
+        for other in others:
+            other.start()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline and not errors:
+            results.append(predict_split([model], feature_set, ("original",), batch_size=1))
+    finally:
+        stop.set()
+        for other in others:
+            other.join()
+        sys.setswitchinterval(previous_interval)
+    assert errors == []
+    for result in results:
         np.testing.assert_allclose(result, alone, atol=1e-6)
