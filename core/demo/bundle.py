@@ -77,7 +77,7 @@ DEMO_MODEL = TemporalModelConfig(hidden_dim=64, num_lstm_layers=1, num_attention
 SCALES: dict[str, DemoScale] = {
     "full": DemoScale(
         name="full",
-        clips_per_class={"train": 64, "val": 16, "test": 25},
+        clips_per_class={"train": 96, "val": 24, "test": 25},
         clip_frames=24,
         width=192,
         height=144,

@@ -8,6 +8,14 @@ import numpy as np
 
 import core.demo.scenes.drawing as draw
 
+HUD_SHARE = 0.7
+"""Share of gameplay clips drawn with their HUD: many games show little or none, so on-screen
+scores must not be the only thing that tells a game from a cartoon."""
+
+
+def shows_hud(rng: np.random.Generator) -> bool:
+    return bool(rng.random() < HUD_SHARE)
+
 
 def hud(img: np.ndarray, rng_state: tuple[float, int], *, minimap: np.ndarray | None = None) -> None:
     health, score = rng_state

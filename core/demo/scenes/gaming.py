@@ -12,6 +12,7 @@ from core.demo.scenes.registry import Frames, scene
 
 @scene("Gaming", "platformer")
 def render_platformer(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    show_hud = art.shows_hud(rng)
     tile = 12
     cols = w // tile + 2 + int(n * 8 / tile)
     rows = h // tile + 1
@@ -51,13 +52,15 @@ def render_platformer(rng: np.random.Generator, n: int, h: int, w: int) -> Frame
         enemy_y = h - heights[min((x + enemy_x) // tile, cols - 1)] * tile - 20
         art.blit_sprite(img, enemy, enemy_x, enemy_y, 2)
         score += int(rng.integers(0, 30))
-        art.hud(img, (health, score))
+        if show_hud:
+            art.hud(img, (health, score))
         frames[i] = img
     return frames
 
 
 @scene("Gaming", "top_down")
 def render_top_down(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    show_hud = art.shows_hud(rng)
     tile = 16
     size = 48
     kinds = [
@@ -98,7 +101,8 @@ def render_top_down(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
             (255, 0, 0),
             -1,
         )
-        art.hud(img, (health, score + i * 10), minimap=mini)
+        if show_hud:
+            art.hud(img, (health, score + i * 10), minimap=mini)
         frames[i] = img
     return frames
 
@@ -106,6 +110,7 @@ def render_top_down(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
 @scene("Gaming", "corridor_3d")
 def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A raycast maze seen in first person, with crosshair, weapon and HUD."""
+    show_hud = art.shows_hud(rng)
     size = 16
     maze = (rng.random((size, size)) < 0.28).astype(np.int8)
     maze[0, :] = maze[-1, :] = maze[:, 0] = maze[:, -1] = 1
@@ -156,7 +161,8 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
         cv2.rectangle(img, (w // 2 - 3, h - 40 + bob), (w // 2 + 3, h - 30 + bob), gun, -1)
         cv2.line(img, (w // 2 - 6, h // 2), (w // 2 + 6, h // 2), (0, 255, 0), 1)
         cv2.line(img, (w // 2, h // 2 - 6), (w // 2, h // 2 + 6), (0, 255, 0), 1)
-        art.hud(img, (health, score + i))
+        if show_hud:
+            art.hud(img, (health, score + i))
         frames[i] = img
     return frames
 
@@ -164,6 +170,7 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
 @scene("Gaming", "racing")
 def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A pseudo-3D road in front of a painted sky and mountain backdrop, with speedometer and lap HUD."""
+    show_hud = art.shows_hud(rng)
     horizon = h // 2 - int(rng.integers(0, 12))
     backdrop = art.mountain_backdrop(rng, horizon, w * 2)
     grass = np.float32(draw.saturated(rng, 150)) if rng.random() < 0.5 else np.float32((70, 120, 50))
@@ -192,10 +199,12 @@ def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
         cx = int(w / 2 + 6 * np.sin(i * 0.3))
         cv2.rectangle(img, (cx - 14, h - 22), (cx + 14, h - 8), car, -1)
         cv2.rectangle(img, (cx - 10, h - 28), (cx + 10, h - 21), (40, 40, 60), -1)
-        draw.put_text(
-            img, f"{int(180 + 40 * speed + i)} KM/H", (4, h - 4), 0.8, (255, 255, 255), draw.MONO_FONT
-        )
-        draw.put_text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(
+                img, f"{int(180 + 40 * speed + i)} KM/H", (4, h - 4), 0.8, (255, 255, 255), draw.MONO_FONT
+            )
+        if show_hud:
+            draw.put_text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), draw.MONO_FONT)
         frames[i] = img
     return frames
 
@@ -215,6 +224,7 @@ def _ship(img: np.ndarray, x: float, y: float, size: float, color, light: np.nda
 def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A vertical shoot-'em-up: a dark textured level scrolling under the player's ship, enemy
     waves, glowing shots and explosions, score and lives on top."""
+    show_hud = art.shows_hud(rng)
     if rng.random() < 0.5:
         texture = draw.photo(rng, ("brick", "gravel", "grass", "moon", "coins", "hubble_deep_field"))
         texture = cv2.resize(texture, (w, h * 2), interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -252,7 +262,8 @@ def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
                 )
             _ship(img, enemy[0], enemy[1], 8, enemy_color, light, down=True)
         _ship(img, player[0], player[1], 10, player_color, light, down=False)
-        draw.put_text(img, f"{score:08d}", (4, 12), 0.9, (255, 255, 255), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(img, f"{score:08d}", (4, 12), 0.9, (255, 255, 255), draw.MONO_FONT)
         for life in range(lives):
             _ship(img, w - 10 - 12 * life, 12, 4, player_color, light, down=False)
         frames[i] = img
@@ -366,6 +377,7 @@ def render_title_menu(rng: np.random.Generator, n: int, h: int, w: int) -> Frame
 def render_arcade(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A fixed-screen arcade shooter: a formation of pixel-art invaders marching and descending,
     the player's cannon shooting from the bottom, shields, and score, high score and lives."""
+    show_hud = art.shows_hud(rng)
     if rng.random() < 0.5:
         backdrop = np.zeros((h, w, 3), np.uint8)
         stars = rng.integers(0, [w, h], size=(60, 2))
@@ -408,8 +420,10 @@ def render_arcade(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
             shot[1] -= 8
             cv2.line(img, (int(shot[0]), int(shot[1])), (int(shot[0]), int(shot[1]) + 4), (255, 255, 255), 1)
         shots = [s for s in shots if s[1] > 0]
-        draw.put_text(img, f"SCORE {score:05d}", (4, 11), 0.8, (255, 255, 255), draw.MONO_FONT)
-        draw.put_text(img, "HI 20000", (w // 2 - 20, 11), 0.8, (255, 120, 120), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(img, f"SCORE {score:05d}", (4, 11), 0.8, (255, 255, 255), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(img, "HI 20000", (w // 2 - 20, 11), 0.8, (255, 120, 120), draw.MONO_FONT)
         for life in range(lives):
             art.blit_sprite(img, player, w - 22 - 12 * life, 2, 1)
         frames[i] = img
