@@ -1,4 +1,5 @@
-"""Animation: flat cel-shaded scenes, outlined cartoon characters and toon-shaded 3D primitives."""
+"""Animation: flat cel-shaded scenes, outlined cartoon characters, toon-shaded 3D primitives,
+painted and CG-look shots of photographs, and ray-traced CG-film shots."""
 
 from __future__ import annotations
 
@@ -320,7 +321,8 @@ def _cg_props(rng: np.random.Generator) -> list[tuple]:
     return parts
 
 
-def _cg_stage(rng: np.random.Generator, h: int) -> rt.Stage:
+def _cg_stage(rng: np.random.Generator) -> rt.Stage:
+    """A daylight or sunset set: sky colours, a textured ground, the sun's direction and haze."""
     time_of_day = int(rng.integers(0, 2))
     sky_top, sky_horizon = [
         ((0.3, 0.55, 0.95), (0.75, 0.87, 0.98)),
@@ -349,7 +351,7 @@ def _cg_stage(rng: np.random.Generator, h: int) -> rt.Stage:
 def render_cg_films(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A shot from a 3D-animated film: round characters with big glossy eyes hopping on a lit set with
     trees and rocks, soft shadows and haze, filmed by a smoothly orbiting perspective camera."""
-    stage, cast, props = _cg_stage(rng, h), _cg_cast(rng), _cg_props(rng)
+    stage, cast, props = _cg_stage(rng), _cg_cast(rng), _cg_props(rng)
     radius, height = rng.uniform(3.5, 6), rng.uniform(0.8, 2.2)
     angle0, sweep = rng.uniform(-0.5, 0.5), rng.uniform(-0.25, 0.25)
     fov = rng.uniform(35, 60)

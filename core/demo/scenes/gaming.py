@@ -1,4 +1,5 @@
-"""Gaming: side-scrolling platformers, top-down tile worlds, raycast corridors and racing, each with a HUD."""
+"""Gaming: platformers, top-down tile worlds, raycast corridors, racing, shooters, puzzle games,
+title menus and fixed-screen arcade games, most with a HUD."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Natural_Content: camera footage of photographs, clouds, foliage, water and terrain."""
+"""Natural_Content: camera footage of photographs, clouds, foliage, water and terrain, hand-held
+and static shots of places with people walking, and hand-held close-ups of everyday objects."""
 
 from __future__ import annotations
 
