@@ -271,19 +271,6 @@ def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     return frames
 
 
-def _playfield_art(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
-    """What lies behind a puzzle playfield: a plain dark panel, or a pale painted panel with the
-    game's big cartoon characters looking on."""
-    if rng.random() < 0.5:
-        return np.full((h, w, 3), draw.random_color(rng, 20, 70), np.uint8)
-    field = draw.gradient(h, w, draw.random_color(rng, 190, 250), draw.random_color(rng, 150, 220)).copy()
-    for _ in range(int(rng.integers(1, 3))):
-        size = h * rng.uniform(0.12, 0.2)
-        x, y = rng.uniform(0.2, 0.8) * w, rng.uniform(0.5, 0.8) * h
-        draw.cartoon_character(field, x, y, size, draw.saturated(rng, 200), rng.uniform(-0.1, 0.1))
-    return field
-
-
 @scene("Gaming", "puzzle")
 def render_puzzle(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A casual puzzle game (bubble shooter, match-three): a framed playfield of glossy pieces that
@@ -294,7 +281,6 @@ def render_puzzle(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     field_w = int(w * rng.uniform(0.45, 0.6))
     left = int(rng.integers(4, w - field_w - 40))
     r = field_w / 16
-    field = _playfield_art(rng, h, field_w + 6)
     colors = [draw.saturated(rng, int(v)) for v in rng.integers(200, 256, size=int(rng.integers(4, 7)))]
     rows, cols = int(rng.integers(4, 8)), 8
     grid = rng.integers(0, len(colors), size=(rows + 6, cols))
@@ -306,7 +292,7 @@ def render_puzzle(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
     for i in range(n):
         img = backdrop.copy()
-        img[:, left - 3 : left + field_w + 3] = field
+        cv2.rectangle(img, (left - 3, 0), (left + field_w + 3, h), (40, 40, 60), -1)
         cv2.rectangle(img, (left - 3, 0), (left + field_w + 3, h), (230, 230, 240), 2)
         if i % 5 == 4:  # a match pops a few neighbouring pieces
             live = np.argwhere(alive)
@@ -393,16 +379,12 @@ def render_arcade(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A fixed-screen arcade shooter: a formation of pixel-art invaders marching and descending,
     the player's cannon shooting from the bottom, shields, and score, high score and lives."""
     show_hud = art.shows_hud(rng)
-    backdrop_kind = int(rng.integers(0, 3))
-    if backdrop_kind == 0:
+    if rng.random() < 0.5:
         backdrop = np.zeros((h, w, 3), np.uint8)
         stars = rng.integers(0, [w, h], size=(60, 2))
         backdrop[stars[:, 1], stars[:, 0]] = 200
-    elif backdrop_kind == 1:
+    else:
         backdrop = (art.mountain_backdrop(rng, h, w).astype(np.float32) * 0.45).astype(np.uint8)
-    else:  # a flat night sky over a strip of ground
-        backdrop = np.full((h, w, 3), draw.random_color(rng, 10, 80), np.uint8)
-        backdrop[h - 12 :] = art.tile(12, draw.random_color(rng, 80, 160), rng, "speckle")[:, :1].repeat(w, 1)
     kinds = [art.pixel_sprite(rng) for _ in range(int(rng.integers(1, 4)))]
     cartoon_colors = [draw.saturated(rng, 230), draw.saturated(rng, 200)] if rng.random() < 0.4 else None
     rows, cols, scale = int(rng.integers(2, 5)), int(rng.integers(5, 9)), 2
