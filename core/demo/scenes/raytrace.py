@@ -70,7 +70,11 @@ def render(rays: np.ndarray, eye: np.ndarray, spheres: Spheres, stage: Stage) ->
     u = (points[..., 0] * 4).astype(np.int64) % size
     v = (points[..., 2] * 4).astype(np.int64) % size
     albedo = stage.ground * (0.75 + 0.5 * stage.ground_texture[v, u])[..., None]
-    shadowed, _ = _hit_spheres(points + stage.light * 1e-3, np.broadcast_to(stage.light, rays.shape), spheres)
+    # Shadow rays only for the visible ground: they are most of the frame's cost otherwise.
+    shadowed = np.full(ground.shape, _FAR, np.float32)
+    shadowed[ground], _ = _hit_spheres(
+        points[ground] + stage.light * 1e-3, np.broadcast_to(stage.light, points[ground].shape), spheres
+    )
     lit = np.where(shadowed < _FAR, 0.45, 1.0)[..., None] * max(float(stage.light[1]), 0.2) + 0.35
     ground_color = albedo * lit
     fog = 1 - np.exp(-stage.fog * t_ground)[..., None]
