@@ -38,7 +38,7 @@ DemoProgress = Callable[[str, float], None]
 MANIFEST_NAME = "manifest.json"
 NUM_MODELS = 4
 # Share of the overall progress bar per stage, roughly their share of the full build's time.
-STAGE_WEIGHTS: dict[str, float] = {"generate": 0.05, "extract": 0.55, "train": 0.32, "evaluate": 0.08}
+STAGE_WEIGHTS: dict[str, float] = {"generate": 0.52, "extract": 0.28, "train": 0.17, "evaluate": 0.03}
 
 
 class DemoError(ValueError):
@@ -77,7 +77,7 @@ DEMO_MODEL = TemporalModelConfig(hidden_dim=64, num_lstm_layers=1, num_attention
 SCALES: dict[str, DemoScale] = {
     "full": DemoScale(
         name="full",
-        clips_per_class={"train": 32, "val": 10, "test": 25},
+        clips_per_class={"train": 96, "val": 24, "test": 25},
         clip_frames=24,
         width=192,
         height=144,

@@ -72,9 +72,11 @@ def test_unknown_subcategory_names_the_known_ones():
 def test_each_scene_is_registered_once_under_its_class():
     assert list(SCENES) == list(CLASS_NAMES)
     assert {category: tuple(subs) for category, subs in SCENES.items()} == SUBCATEGORIES
-    assert SUBCATEGORIES["Gaming"] == ("platformer", "top_down", "corridor_3d", "racing", "shooter")
+    assert SUBCATEGORIES["Gaming"] == (
+        "platformer", "top_down", "corridor_3d", "racing", "shooter", "puzzle", "title_menu", "arcade",
+    )  # fmt: skip
     names = [s for subs in SUBCATEGORIES.values() for s in subs]
-    assert len(names) == len(set(names)) == 21
+    assert len(names) == len(set(names)) == 28
     assert all(SCENES[c][s].__module__.endswith(c.lower()) for c, subs in SUBCATEGORIES.items() for s in subs)
 
 

@@ -1,4 +1,5 @@
-"""Animation: flat cel-shaded scenes, outlined cartoon characters and toon-shaded 3D primitives."""
+"""Animation: flat cel-shaded scenes, outlined cartoon characters, toon-shaded 3D primitives,
+painted and CG-look shots of photographs, and ray-traced CG-film shots."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import cv2
 import numpy as np
 
 import core.demo.scenes.drawing as draw
+import core.demo.scenes.raytrace as rt
 from core.demo.scenes.registry import Frames, scene
 
 
@@ -65,22 +67,6 @@ def render_cel_scenes(rng: np.random.Generator, n: int, h: int, w: int) -> Frame
     return frames
 
 
-def _character(img: np.ndarray, x: float, y: float, size: float, body, squash: float) -> None:
-    outline = (15, 15, 15)
-    bw, bh = int(size * (1 + squash)), int(size * 1.3 * (1 - squash))
-    cv2.ellipse(img, (int(x), int(y)), (bw, bh), 0, 0, 360, body, -1, cv2.LINE_AA)
-    cv2.ellipse(img, (int(x), int(y)), (bw, bh), 0, 0, 360, outline, 2, cv2.LINE_AA)
-    head = (int(x), int(y - bh - size * 0.7))
-    cv2.circle(img, head, int(size * 0.8), (255, 224, 189), -1, cv2.LINE_AA)
-    cv2.circle(img, head, int(size * 0.8), outline, 2, cv2.LINE_AA)
-    for dx in (-0.3, 0.3):
-        eye = (int(head[0] + dx * size), int(head[1] - size * 0.1))
-        cv2.circle(img, eye, max(2, int(size * 0.2)), (255, 255, 255), -1)
-        cv2.circle(img, eye, max(1, int(size * 0.1)), (0, 0, 0), -1)
-    cv2.ellipse(img, (head[0], head[1] + int(size * 0.3)), (int(size * 0.3), int(size * 0.15)), 0, 0, 180,
-                outline, 1, cv2.LINE_AA)  # fmt: skip
-
-
 @scene("Animation", "outlined_characters")
 def render_outlined_characters(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     if rng.random() < 0.3:  # cartoon characters in front of a photographed set
@@ -110,7 +96,7 @@ def render_outlined_characters(rng: np.random.Generator, n: int, h: int, w: int)
             bounce = abs(np.sin(i * freq))
             x = (x0 + vx * i) % w
             y = floor - size * 1.3 - bounce * 25
-            _character(img, x, y, size, body, 0.25 * (1 - bounce) - 0.1)
+            draw.cartoon_character(img, x, y, size, body, 0.25 * (1 - bounce) - 0.1)
         frames[i] = img
     return frames
 
@@ -274,3 +260,134 @@ def render_cartoon_shots(rng: np.random.Generator, n: int, h: int, w: int) -> Fr
         edges = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 9, 4)
         out[i] = (flat * np.where(edges[..., None] > 0, 1.0, 1 - ink)).astype(np.uint8)
     return out
+
+
+_SKIN_AND_FUR = (
+    (0.96, 0.78, 0.64),
+    (0.85, 0.6, 0.45),
+    (0.55, 0.38, 0.26),
+    (0.7, 0.7, 0.72),
+    (0.45, 0.62, 0.9),
+    (0.95, 0.85, 0.4),
+    (0.6, 0.85, 0.45),
+    (0.92, 0.5, 0.55),
+)
+
+
+def _cg_cast(rng: np.random.Generator) -> list[tuple[np.ndarray, float, tuple, float]]:
+    """(position, size, colour, hop phase) of each character, spread across the set."""
+    count = int(rng.integers(1, 4))
+    xs = np.linspace(-1.2, 1.2, count) + rng.normal(0, 0.2, count)
+    return [
+        (
+            np.array([x, 0.0, rng.uniform(-0.8, 0.8)]),
+            rng.uniform(0.35, 0.6),
+            _SKIN_AND_FUR[int(rng.integers(0, len(_SKIN_AND_FUR)))],
+            rng.uniform(0, 6),
+        )
+        for x in xs
+    ]
+
+
+def _character_spheres(position: np.ndarray, size: float, color, look: np.ndarray) -> list[tuple]:
+    """A round CG character made of spheres: body, head, big eyes with pupils, a nose, two ears."""
+    body = position + np.array([0, size, 0])
+    head = body + np.array([0, size * 1.35, 0])
+    parts = [(body, size, color, 0.2), (head, size * 0.8, color, 0.3)]
+    for side in (-1, 1):
+        eye = head + np.array([side * size * 0.3, size * 0.12, 0]) + look * size * 0.62
+        parts.append((eye, size * 0.24, (0.97, 0.97, 0.97), 0.8))
+        parts.append((eye + look * size * 0.2, size * 0.1, (0.05, 0.04, 0.03), 0.9))
+        parts.append((head + np.array([side * size * 0.55, size * 0.6, 0]), size * 0.22, color, 0.2))
+    parts.append(
+        (head + look * size * 0.8 - np.array([0, size * 0.15, 0]), size * 0.12, (0.9, 0.4, 0.35), 0.5)
+    )
+    return parts
+
+
+def _cg_props(rng: np.random.Generator) -> list[tuple]:
+    """Trees (a trunk of stacked spheres under a round canopy) and rocks around the set."""
+    parts = []
+    for _ in range(int(rng.integers(2, 7))):
+        x, z = rng.uniform(-5, 5), rng.uniform(1.5, 7)
+        if rng.random() < 0.6:
+            for k in range(3):
+                parts.append((np.array([x, 0.3 + 0.5 * k, z]), 0.25, (0.45, 0.3, 0.18), 0.0))
+            canopy = (rng.uniform(0.1, 0.3), rng.uniform(0.45, 0.7), rng.uniform(0.1, 0.25))
+            parts.append((np.array([x, 2.0, z]), rng.uniform(0.8, 1.3), canopy, 0.1))
+        else:
+            r = rng.uniform(0.2, 0.6)
+            parts.append((np.array([x, r * 0.6, z]), r, (0.55, 0.55, 0.5), 0.05))
+    return parts
+
+
+def _cg_stage(rng: np.random.Generator) -> rt.Stage:
+    """A daylight or sunset set: sky colours, a textured ground, the sun's direction and haze."""
+    time_of_day = int(rng.integers(0, 2))
+    sky_top, sky_horizon = [
+        ((0.3, 0.55, 0.95), (0.75, 0.87, 0.98)),
+        ((0.35, 0.3, 0.6), (0.98, 0.65, 0.4)),
+    ][time_of_day]
+    ground = [(0.35, 0.62, 0.25), (0.8, 0.7, 0.5), (0.55, 0.4, 0.28), (0.5, 0.55, 0.6)][
+        int(rng.integers(0, 4))
+    ]
+    light = np.array([rng.uniform(-0.8, 0.8), rng.uniform(0.5, 1.0), rng.uniform(-0.9, -0.2)])
+    texture = (
+        draw.fbm(rng, 64, 64, base=8, octaves=3)
+        if rng.random() < 0.6
+        else np.indices((64, 64)).sum(0) % 16 / 15
+    )
+    return rt.Stage(
+        np.float32(sky_top),
+        np.float32(sky_horizon),
+        np.float32(ground) * rng.uniform(0.8, 1.1),
+        texture.astype(np.float32),
+        (light / np.linalg.norm(light)).astype(np.float32),
+        rng.uniform(0.02, 0.1),
+    )
+
+
+@scene("Animation", "cg_films")
+def render_cg_films(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A shot from a 3D-animated film: round characters with big glossy eyes hopping on a lit set with
+    trees and rocks, soft shadows and haze, filmed by a smoothly orbiting perspective camera."""
+    stage, cast, props = _cg_stage(rng), _cg_cast(rng), _cg_props(rng)
+    radius, height = rng.uniform(3.5, 6), rng.uniform(0.8, 2.2)
+    angle0, sweep = rng.uniform(-0.5, 0.5), rng.uniform(-0.25, 0.25)
+    fov = rng.uniform(35, 60)
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        angle = angle0 + sweep * i / max(n - 1, 1)
+        eye = np.array([radius * np.sin(angle), height, -radius * np.cos(angle)])
+        look = -eye * np.array([1, 0, 1])
+        look /= np.linalg.norm(look)
+        parts = list(props)
+        for position, size, color, phase in cast:
+            hop = abs(np.sin(i * 0.35 + phase)) * size * 0.5
+            parts += _character_spheres(position + np.array([0, hop, 0]), size, color, -look)
+        spheres = rt.Spheres(
+            np.array([p[0] for p in parts], np.float32),
+            np.array([p[1] for p in parts], np.float32),
+            np.array([p[2] for p in parts], np.float32),
+            np.array([p[3] for p in parts], np.float32),
+        )
+        rays = rt.camera_rays(h, w, eye, np.array([0, 0.9, 0]), fov)
+        frames[i] = cv2.GaussianBlur(rt.render(rays, eye, spheres, stage), (3, 3), 0.6)
+    return frames
+
+
+@scene("Animation", "cg_look_shots")
+def render_cg_look_shots(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """Computer-animated film look: scene photographs rebuilt as smooth, clean surfaces (fine texture
+    and noise flattened away, colours saturated, soft light falloff), filmed by a smooth virtual camera."""
+    source = draw.photo(rng, draw.SCENE_PHOTOS)
+    small = cv2.resize(source, (w * 2, h * 2), interpolation=cv2.INTER_AREA)
+    smooth = cv2.pyrMeanShiftFiltering(small, int(rng.integers(6, 14)), int(rng.integers(25, 50)))
+    smooth = cv2.bilateralFilter(smooth, 9, 75, 9)
+    hsv = cv2.cvtColor(smooth, cv2.COLOR_RGB2HSV).astype(np.float32)
+    hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(1.2, 1.7), 0, 255)
+    clean = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
+    frames = draw.camera_warp(clean, rng, n, h, w, shake=0.0, framing=(1.05, 1.4))
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    falloff = 1 - 0.35 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2) * 4 * rng.uniform(0.3, 1)
+    return np.clip(frames * falloff[None, ..., None], 0, 255).astype(np.uint8)

@@ -19,6 +19,8 @@ SCENE_PHOTOS_SKLEARN: tuple[str, ...] = ("china.jpg", "flower.jpg")
 SCENE_PHOTOS: tuple[str, ...] = (
     "astronaut", "chelsea", "coffee", "rocket", "camera", "motorcycle", *SCENE_PHOTOS_SKLEARN,
 )  # fmt: skip
+# Scene photographs of places people walk through.
+PLACE_PHOTOS: tuple[str, ...] = ("camera", "rocket", "motorcycle", "china.jpg")
 FONTS: tuple[int, ...] = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN, cv2.FONT_HERSHEY_DUPLEX)
 MONO_FONT = cv2.FONT_HERSHEY_PLAIN
 LETTERS = np.array(list("abcdefghijklmnopqrstuvwxyz"))
@@ -139,3 +141,20 @@ def posterized_landscape(rng: np.random.Generator, h: int, w: int) -> np.ndarray
     levels = np.minimum((fbm(rng, h, w, base=3, octaves=4) * bands).astype(int), bands - 1)
     palette = np.array([saturated(rng, int(v)) for v in np.linspace(120, 250, bands)], dtype=np.uint8)
     return palette[levels]
+
+
+def cartoon_character(img: np.ndarray, x: float, y: float, size: float, body, squash: float) -> None:
+    """An outlined cartoon character: squashable body, round head, big eyes and a smile."""
+    outline = (15, 15, 15)
+    bw, bh = int(size * (1 + squash)), int(size * 1.3 * (1 - squash))
+    cv2.ellipse(img, (int(x), int(y)), (bw, bh), 0, 0, 360, body, -1, cv2.LINE_AA)
+    cv2.ellipse(img, (int(x), int(y)), (bw, bh), 0, 0, 360, outline, 2, cv2.LINE_AA)
+    head = (int(x), int(y - bh - size * 0.7))
+    cv2.circle(img, head, int(size * 0.8), (255, 224, 189), -1, cv2.LINE_AA)
+    cv2.circle(img, head, int(size * 0.8), outline, 2, cv2.LINE_AA)
+    for dx in (-0.3, 0.3):
+        eye = (int(head[0] + dx * size), int(head[1] - size * 0.1))
+        cv2.circle(img, eye, max(2, int(size * 0.2)), (255, 255, 255), -1)
+        cv2.circle(img, eye, max(1, int(size * 0.1)), (0, 0, 0), -1)
+    cv2.ellipse(img, (head[0], head[1] + int(size * 0.3)), (int(size * 0.3), int(size * 0.15)), 0, 0, 180,
+                outline, 1, cv2.LINE_AA)  # fmt: skip

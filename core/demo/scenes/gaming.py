@@ -1,4 +1,5 @@
-"""Gaming: side-scrolling platformers, top-down tile worlds, raycast corridors and racing, each with a HUD."""
+"""Gaming: platformers, top-down tile worlds, raycast corridors, racing, shooters, puzzle games,
+title menus and fixed-screen arcade games, most with a HUD."""
 
 from __future__ import annotations
 
@@ -6,44 +7,18 @@ import cv2
 import numpy as np
 
 import core.demo.scenes.drawing as draw
+import core.demo.scenes.game_art as art
 from core.demo.scenes.registry import Frames, scene
-
-
-def _hud(img: np.ndarray, rng_state: tuple[float, int], *, minimap: np.ndarray | None = None) -> None:
-    health, score = rng_state
-    h, w = img.shape[:2]
-    cv2.rectangle(img, (4, 4), (54, 10), (60, 0, 0), -1)
-    cv2.rectangle(img, (4, 4), (4 + int(50 * health), 10), (230, 40, 40), -1)
-    cv2.rectangle(img, (4, 4), (54, 10), (255, 255, 255), 1)
-    draw.put_text(img, f"SCORE {score:06d}", (w - 92, 11), 0.8, (255, 255, 80), draw.MONO_FONT)
-    if minimap is not None:
-        mh, mw = minimap.shape[:2]
-        img[h - mh - 4 : h - 4, w - mw - 4 : w - 4] = minimap
-        cv2.rectangle(img, (w - mw - 5, h - mh - 5), (w - 4, h - 4), (255, 255, 255), 1)
-
-
-def _tile(size: int, color, rng: np.random.Generator, pattern: str) -> np.ndarray:
-    tile = np.full((size, size, 3), color, dtype=np.uint8)
-    darker = tuple(int(c * 0.6) for c in color)
-    if pattern == "brick":
-        for y in range(0, size, size // 2):
-            cv2.line(tile, (0, y), (size, y), darker, 1)
-            offset = size // 2 if (y // (size // 2)) % 2 else 0
-            cv2.line(tile, (offset, y), (offset, y + size // 2), darker, 1)
-    elif pattern == "speckle":
-        dots = rng.integers(0, size, size=(size, 2))
-        tile[dots[:, 0], dots[:, 1]] = darker
-    cv2.rectangle(tile, (0, 0), (size - 1, size - 1), darker, 1)
-    return tile
 
 
 @scene("Gaming", "platformer")
 def render_platformer(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    show_hud = art.shows_hud(rng)
     tile = 12
     cols = w // tile + 2 + int(n * 8 / tile)
     rows = h // tile + 1
-    ground_tile = _tile(tile, draw.saturated(rng, 200), rng, "brick")
-    block_tile = _tile(tile, draw.saturated(rng, 230), rng, "speckle")
+    ground_tile = art.tile(tile, draw.saturated(rng, 200), rng, "brick")
+    block_tile = art.tile(tile, draw.saturated(rng, 230), rng, "speckle")
     heights = np.clip(np.cumsum(rng.integers(-1, 2, size=cols)) // 2 + 3, 2, 5)
     level = np.full((rows * tile, cols * tile, 3), 0, dtype=np.uint8)
     level[:] = draw.gradient(rows * tile, 1, draw.saturated(rng, 255), draw.saturated(rng, 220))
@@ -59,7 +34,8 @@ def render_platformer(rng: np.random.Generator, n: int, h: int, w: int) -> Frame
         elif rng.random() < 0.2:
             cv2.circle(level, (c * tile + 6, (rows - heights[c] - 2) * tile), 3, (255, 215, 0), -1)
     speed = rng.uniform(4, 8)
-    player = draw.saturated(rng, 255)
+    player, enemy = art.pixel_sprite(rng), art.pixel_sprite(rng)
+    cartoon_hero = draw.saturated(rng, 230) if rng.random() < 0.5 else None  # games have cartoon heroes too
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
     health, score = rng.uniform(0.3, 1), int(rng.integers(0, 5000))
     for i in range(n):
@@ -68,27 +44,31 @@ def render_platformer(rng: np.random.Generator, n: int, h: int, w: int) -> Frame
         column = (x + w // 3) // tile
         ground_y = h - heights[min(column, cols - 1)] * tile
         jump = abs(np.sin(i * 0.35)) * 24
-        py = int(ground_y - 14 - jump)
-        cv2.rectangle(img, (w // 3, py), (w // 3 + 9, py + 14), player, -1)
-        cv2.rectangle(img, (w // 3 + 5, py + 3), (w // 3 + 7, py + 5), (0, 0, 0), -1)
+        py = int(ground_y - 20 - jump)
+        if cartoon_hero is None:
+            art.blit_sprite(img, player, w // 3, py, 2)
+        else:
+            draw.cartoon_character(img, w // 3 + 8, py + 12, 7, cartoon_hero, 0.15 * np.sin(i * 0.7))
         enemy_x = int(w - (i * speed * 1.5) % w)
-        enemy_y = h - heights[min((x + enemy_x) // tile, cols - 1)] * tile - 8
-        cv2.ellipse(img, (enemy_x, enemy_y + 4), (6, 4), 0, 0, 360, (120, 60, 20), -1)
+        enemy_y = h - heights[min((x + enemy_x) // tile, cols - 1)] * tile - 20
+        art.blit_sprite(img, enemy, enemy_x, enemy_y, 2)
         score += int(rng.integers(0, 30))
-        _hud(img, (health, score))
+        if show_hud:
+            art.hud(img, (health, score))
         frames[i] = img
     return frames
 
 
 @scene("Gaming", "top_down")
 def render_top_down(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    show_hud = art.shows_hud(rng)
     tile = 16
     size = 48
     kinds = [
-        _tile(tile, draw.saturated(rng, 170), rng, "speckle"),  # grass
-        _tile(tile, (60, 110, 220), rng, "plain"),  # water
-        _tile(tile, draw.random_color(rng, 150, 200), rng, "speckle"),  # path
-        _tile(tile, (110, 110, 120), rng, "brick"),  # wall
+        art.tile(tile, draw.saturated(rng, 170), rng, "speckle"),  # grass
+        art.tile(tile, (60, 110, 220), rng, "plain"),  # water
+        art.tile(tile, draw.random_color(rng, 150, 200), rng, "speckle"),  # path
+        art.tile(tile, (110, 110, 120), rng, "brick"),  # wall
     ]
     terrain = draw.fbm(rng, size, size, base=3, octaves=3)
     grid = np.digitize(terrain, [0.3, 0.45, 0.75])
@@ -122,7 +102,8 @@ def render_top_down(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
             (255, 0, 0),
             -1,
         )
-        _hud(img, (health, score + i * 10), minimap=mini)
+        if show_hud:
+            art.hud(img, (health, score + i * 10), minimap=mini)
         frames[i] = img
     return frames
 
@@ -130,6 +111,7 @@ def render_top_down(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
 @scene("Gaming", "corridor_3d")
 def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A raycast maze seen in first person, with crosshair, weapon and HUD."""
+    show_hud = art.shows_hud(rng)
     size = 16
     maze = (rng.random((size, size)) < 0.28).astype(np.int8)
     maze[0, :] = maze[-1, :] = maze[:, 0] = maze[:, -1] = 1
@@ -143,8 +125,8 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
     position = np.array([8.0, 8.0])
     heading, turn = rng.uniform(0, 2 * np.pi), rng.uniform(-0.12, 0.12)
     gun = draw.random_color(rng, 60, 140)
-    # Half the mazes get photographic wall textures (stone, gravel, grass...), as modern shooters do.
-    photo_walls = draw.photo_patch(rng, 64, 64).astype(np.float32) if rng.random() < 0.5 else None
+    # Half the mazes get painted wall textures (stone blocks, metal panels), as most shooters do.
+    textured_walls = art.wall_texture(rng, 64).astype(np.float32) if rng.random() < 0.5 else None
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
     health, score = rng.uniform(0.3, 1), int(rng.integers(0, 900))
     for i in range(n):
@@ -167,12 +149,12 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
         wall_h = np.clip((h / np.maximum(distance, 1e-3)).astype(int), 1, h)
         rows = np.arange(h)[:, None]
         wall_mask = np.abs(rows - h / 2) < wall_h[None, :] / 2
-        if photo_walls is None:
+        if textured_walls is None:
             texture = 0.85 + 0.15 * (u * 4 % 1 > 0.5)
             colors = np.broadcast_to((wall_colors[column_kind] * (shade * texture)[:, None])[None], (h, w, 3))
         else:
             v = np.clip((rows - (h - wall_h[None, :]) / 2) / wall_h[None, :], 0, 0.999)
-            texels = photo_walls[(v * 64).astype(int), (u * 64).astype(int)[None, :]]
+            texels = textured_walls[(v * 64).astype(int), (u * 64).astype(int)[None, :]]
             colors = texels * shade[None, :, None]
         img[wall_mask] = colors[wall_mask].astype(np.uint8)
         bob = int(3 * np.sin(i * 0.8))
@@ -180,16 +162,18 @@ def render_corridor_3d(rng: np.random.Generator, n: int, h: int, w: int) -> Fram
         cv2.rectangle(img, (w // 2 - 3, h - 40 + bob), (w // 2 + 3, h - 30 + bob), gun, -1)
         cv2.line(img, (w // 2 - 6, h // 2), (w // 2 + 6, h // 2), (0, 255, 0), 1)
         cv2.line(img, (w // 2, h // 2 - 6), (w // 2, h // 2 + 6), (0, 255, 0), 1)
-        _hud(img, (health, score + i))
+        if show_hud:
+            art.hud(img, (health, score + i))
         frames[i] = img
     return frames
 
 
 @scene("Gaming", "racing")
 def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
-    """A pseudo-3D road in front of a photographic backdrop, with speedometer and lap HUD."""
+    """A pseudo-3D road in front of a painted sky and mountain backdrop, with speedometer and lap HUD."""
+    show_hud = art.shows_hud(rng)
     horizon = h // 2 - int(rng.integers(0, 12))
-    backdrop = draw.photo_patch(rng, horizon, w * 2)
+    backdrop = art.mountain_backdrop(rng, horizon, w * 2)
     grass = np.float32(draw.saturated(rng, 150)) if rng.random() < 0.5 else np.float32((70, 120, 50))
     road, rumble = np.float32((90, 90, 95)), np.float32(draw.saturated(rng, 230))
     curve, speed = rng.uniform(-1, 1), rng.uniform(0.6, 1.4)
@@ -216,10 +200,12 @@ def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
         cx = int(w / 2 + 6 * np.sin(i * 0.3))
         cv2.rectangle(img, (cx - 14, h - 22), (cx + 14, h - 8), car, -1)
         cv2.rectangle(img, (cx - 10, h - 28), (cx + 10, h - 21), (40, 40, 60), -1)
-        draw.put_text(
-            img, f"{int(180 + 40 * speed + i)} KM/H", (4, h - 4), 0.8, (255, 255, 255), draw.MONO_FONT
-        )
-        draw.put_text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(
+                img, f"{int(180 + 40 * speed + i)} KM/H", (4, h - 4), 0.8, (255, 255, 255), draw.MONO_FONT
+            )
+        if show_hud:
+            draw.put_text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), draw.MONO_FONT)
         frames[i] = img
     return frames
 
@@ -239,8 +225,13 @@ def _ship(img: np.ndarray, x: float, y: float, size: float, color, light: np.nda
 def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A vertical shoot-'em-up: a dark textured level scrolling under the player's ship, enemy
     waves, glowing shots and explosions, score and lives on top."""
-    texture = draw.photo(rng, ("brick", "gravel", "grass", "moon", "coins", "hubble_deep_field"))
-    texture = cv2.resize(texture, (w, h * 2), interpolation=cv2.INTER_AREA).astype(np.float32)
+    show_hud = art.shows_hud(rng)
+    if rng.random() < 0.5:
+        texture = draw.photo(rng, ("brick", "gravel", "grass", "moon", "coins", "hubble_deep_field"))
+        texture = cv2.resize(texture, (w, h * 2), interpolation=cv2.INTER_AREA).astype(np.float32)
+    else:  # a space station's hull: metal panels tiled under the ship
+        panel = art.wall_texture(rng, 48)
+        texture = np.tile(panel, (h * 2 // 48 + 1, w // 48 + 1, 1))[: h * 2, :w].astype(np.float32)
     tint = np.float32(draw.saturated(rng, 255)) / 255
     level = np.clip(texture * tint * rng.uniform(0.3, 0.7), 0, 255).astype(np.uint8)
     level = np.concatenate([level, level[::-1]])  # mirrored so the scroll wraps without a seam
@@ -272,8 +263,169 @@ def render_shooter(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
                 )
             _ship(img, enemy[0], enemy[1], 8, enemy_color, light, down=True)
         _ship(img, player[0], player[1], 10, player_color, light, down=False)
-        draw.put_text(img, f"{score:08d}", (4, 12), 0.9, (255, 255, 255), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(img, f"{score:08d}", (4, 12), 0.9, (255, 255, 255), draw.MONO_FONT)
         for life in range(lives):
             _ship(img, w - 10 - 12 * life, 12, 4, player_color, light, down=False)
+        frames[i] = img
+    return frames
+
+
+@scene("Gaming", "puzzle")
+def render_puzzle(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A casual puzzle game (bubble shooter, match-three): a framed playfield of glossy pieces that
+    pop and fall, a launcher, and a side panel with level, score and the next piece."""
+    backdrop = (
+        draw.posterized_landscape(rng, h, w) if rng.random() < 0.5 else art.mountain_backdrop(rng, h, w)
+    )
+    field_w = int(w * rng.uniform(0.45, 0.6))
+    left = int(rng.integers(4, w - field_w - 40))
+    r = field_w / 16
+    colors = [draw.saturated(rng, int(v)) for v in rng.integers(200, 256, size=int(rng.integers(4, 7)))]
+    rows, cols = int(rng.integers(4, 8)), 8
+    grid = rng.integers(0, len(colors), size=(rows + 6, cols))
+    alive = np.ones(grid.shape, bool)
+    alive[rows:] = False
+    mascot = draw.saturated(rng, 220) if rng.random() < 0.6 else None
+    shot = [left + field_w / 2, h - 2 * r, rng.uniform(-3, 3), -6.0, int(rng.integers(0, len(colors)))]
+    score, level = int(rng.integers(0, 300)) * 10, int(rng.integers(1, 30))
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    for i in range(n):
+        img = backdrop.copy()
+        cv2.rectangle(img, (left - 3, 0), (left + field_w + 3, h), (40, 40, 60), -1)
+        cv2.rectangle(img, (left - 3, 0), (left + field_w + 3, h), (230, 230, 240), 2)
+        if i % 5 == 4:  # a match pops a few neighbouring pieces
+            live = np.argwhere(alive)
+            if len(live):
+                y, x = live[int(rng.integers(0, len(live)))]
+                alive[max(y - 1, 0) : y + 1, max(x - 1, 0) : x + 2] = False
+                score += 50 * level
+        for y, x in np.argwhere(alive):
+            cx = left + r + x * 2 * r + (r if y % 2 else 0)
+            if cx < left + field_w - r / 2:
+                art.glossy_ball(img, cx, r + y * 1.75 * r, r * 0.95, colors[grid[y, x]])
+        shot[0], shot[1] = shot[0] + shot[2], shot[1] + shot[3]
+        if not left + r < shot[0] < left + field_w - r:
+            shot[2] = -shot[2]
+        if shot[1] < h * 0.4:
+            shot[:4] = [left + field_w / 2, h - 2 * r, rng.uniform(-3, 3), -6.0]
+        art.glossy_ball(img, shot[0], shot[1], r * 0.95, colors[shot[4]])
+        cv2.line(
+            img,
+            (left + field_w // 2, h - 4),
+            (int(left + field_w / 2 + 18 * np.sin(i * 0.3)), h - 22),
+            (250, 250, 250),
+            2,
+            cv2.LINE_AA,
+        )
+        panel = left + field_w + 8
+        draw.put_text(img, f"LEVEL {level}", (panel, 16), 0.8, (255, 255, 255), draw.MONO_FONT)
+        draw.put_text(img, f"{score:07d}", (panel, 32), 0.9, (255, 230, 90), draw.MONO_FONT)
+        art.glossy_ball(img, panel + 12, 50, r, colors[(shot[4] + 1) % len(colors)])
+        if mascot is not None:  # the game's cartoon mascot cheering beside the playfield
+            draw.cartoon_character(img, panel + 16, h - 22 - 4 * abs(np.sin(i * 0.5)), 9, mascot, 0.1)
+        frames[i] = img
+    return frames
+
+
+_MENU_WORDS = (
+    "START",
+    "CONTINUE",
+    "OPTIONS",
+    "HIGH SCORES",
+    "CREDITS",
+    "QUIT",
+    "MULTIPLAYER",
+    "LEVEL SELECT",
+)
+
+
+@scene("Gaming", "title_menu")
+def render_title_menu(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A game's title screen: the game playing by itself behind a big outlined logo and a menu whose
+    highlight moves, with a blinking prompt."""
+    background = [render_platformer, render_top_down, render_racing, render_corridor_3d][
+        int(rng.integers(0, 4))
+    ]
+    frames = (background(rng, n, h, w).astype(np.float32) * rng.uniform(0.4, 0.8)).astype(np.uint8)
+    title = draw.words(rng, int(rng.integers(1, 3)), 3, 7).upper()
+    fill, edge = draw.saturated(rng, 255), draw.saturated(rng, 90)
+    scale = min(1.4, (w - 16) / max(len(title) * 20, 1))
+    items = list(rng.choice(_MENU_WORDS, size=int(rng.integers(3, 6)), replace=False))
+    panel = bool(rng.random() < 0.5)
+    mascot = draw.saturated(rng, 230) if rng.random() < 0.5 else None
+    for i, img in enumerate(frames):
+        draw.put_text(img, title, (8, int(h * 0.25)), scale, edge, draw.FONTS[2], 6)
+        draw.put_text(img, title, (8, int(h * 0.25)), scale, fill, draw.FONTS[2], 2)
+        top = int(h * 0.38)
+        if panel:
+            cv2.rectangle(img, (w // 4, top - 4), (3 * w // 4, top + 14 * len(items)), (20, 20, 50), -1)
+            cv2.rectangle(img, (w // 4, top - 4), (3 * w // 4, top + 14 * len(items)), (230, 230, 230), 1)
+        selected = (i // 6) % len(items)
+        for k, item in enumerate(items):
+            color = (255, 230, 60) if k == selected else (235, 235, 235)
+            draw.put_text(img, item, (w // 4 + 8, top + 10 + 14 * k), 0.45, color, draw.FONTS[0], 1)
+            if k == selected:
+                art.blit_sprite(img, art.CURSOR, w // 4 - 6, top + 2 + 14 * k, 1)
+        if mascot is not None:
+            draw.cartoon_character(img, w - 24, h - 30 - 5 * abs(np.sin(i * 0.4)), 11, mascot, 0.1)
+        if i % 8 < 5:
+            draw.put_text(img, "PRESS START", (w // 2 - 40, h - 8), 0.4, (255, 255, 255), draw.FONTS[0])
+    return frames
+
+
+@scene("Gaming", "arcade")
+def render_arcade(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A fixed-screen arcade shooter: a formation of pixel-art invaders marching and descending,
+    the player's cannon shooting from the bottom, shields, and score, high score and lives."""
+    show_hud = art.shows_hud(rng)
+    if rng.random() < 0.5:
+        backdrop = np.zeros((h, w, 3), np.uint8)
+        stars = rng.integers(0, [w, h], size=(60, 2))
+        backdrop[stars[:, 1], stars[:, 0]] = 200
+    else:
+        backdrop = (art.mountain_backdrop(rng, h, w).astype(np.float32) * 0.45).astype(np.uint8)
+    kinds = [art.pixel_sprite(rng) for _ in range(int(rng.integers(1, 4)))]
+    cartoon_colors = [draw.saturated(rng, 230), draw.saturated(rng, 200)] if rng.random() < 0.4 else None
+    rows, cols, scale = int(rng.integers(2, 5)), int(rng.integers(5, 9)), 2
+    player = art.pixel_sprite(rng)
+    shields = [(int(x), h - 34) for x in np.linspace(w * 0.15, w * 0.85, 4)]
+    speed, score, lives = rng.uniform(1, 3), int(rng.integers(0, 900)) * 10, int(rng.integers(1, 4))
+    hit = np.zeros((rows, cols), bool)
+    shots: list[list[float]] = []
+    frames = np.empty((n, h, w, 3), dtype=np.uint8)
+    px = w / 2
+    for i in range(n):
+        img = backdrop.copy()
+        sweep = (i * speed) % (2 * w * 0.25)
+        ox = 10 + (sweep if sweep < w * 0.25 else 2 * w * 0.25 - sweep)
+        oy = 20 + 3 * (i // 8)
+        if i % 4 == 3:
+            alive = np.argwhere(~hit)
+            if len(alive):
+                hit[tuple(alive[int(rng.integers(0, len(alive)))])] = True
+                score += 30
+        for r, c in np.argwhere(~hit):
+            if cartoon_colors is None:
+                art.blit_sprite(img, kinds[r % len(kinds)], int(ox + c * 22), int(oy + r * 20), scale)
+            else:
+                bob = 0.15 * np.sin(i * 0.8 + c)
+                draw.cartoon_character(img, ox + c * 22 + 8, oy + r * 20 + 12, 5, cartoon_colors[r % 2], bob)
+        for x, y in shields:
+            cv2.ellipse(img, (x, y), (10, 7), 0, 180, 360, (60, 220, 60), -1)
+        px = float(np.clip(px + rng.normal(0, 6), 10, w - 26))
+        art.blit_sprite(img, player, int(px), h - 22, scale)
+        if i % 3 == 0:
+            shots.append([px + 9, h - 24.0])
+        for shot in shots:
+            shot[1] -= 8
+            cv2.line(img, (int(shot[0]), int(shot[1])), (int(shot[0]), int(shot[1]) + 4), (255, 255, 255), 1)
+        shots = [s for s in shots if s[1] > 0]
+        if show_hud:
+            draw.put_text(img, f"SCORE {score:05d}", (4, 11), 0.8, (255, 255, 255), draw.MONO_FONT)
+        if show_hud:
+            draw.put_text(img, "HI 20000", (w // 2 - 20, 11), 0.8, (255, 120, 120), draw.MONO_FONT)
+        for life in range(lives):
+            art.blit_sprite(img, player, w - 22 - 12 * life, 2, 1)
         frames[i] = img
     return frames

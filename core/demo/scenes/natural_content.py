@@ -1,4 +1,5 @@
-"""Natural_Content: camera footage of photographs, clouds, foliage, water and terrain."""
+"""Natural_Content: camera footage of photographs, clouds, foliage, water and terrain, hand-held
+and static shots of places with people walking, and hand-held close-ups of everyday objects."""
 
 from __future__ import annotations
 
@@ -154,3 +155,106 @@ def render_handheld_shots(rng: np.random.Generator, n: int, h: int, w: int) -> F
             balance = 1 + (drift - 1) * i / max(len(shot) - 1, 1)
             frames[start + i] = np.clip(blurred.astype(np.float32) * balance, 0, 255).astype(np.uint8)
     return draw.sensor(frames, rng, noise=rng.uniform(2, 7), light_drift=rng.uniform(0.03, 0.15))
+
+
+def _walker(img: np.ndarray, x: float, y: float, size: float, coat, skin, step: float) -> None:
+    """A distant pedestrian as a camera sees one: head, torso and two swinging legs, slightly soft."""
+    head, torso_top, hip = (int(x), int(y - size * 0.9)), int(y - size * 0.78), int(y - size * 0.4)
+    cv2.ellipse(
+        img,
+        (int(x), (torso_top + hip) // 2),
+        (max(int(size * 0.14), 1), max((hip - torso_top) // 2, 1)),
+        0,
+        0,
+        360,
+        coat,
+        -1,
+        cv2.LINE_AA,
+    )
+    cv2.circle(img, head, max(int(size * 0.09), 1), skin, -1, cv2.LINE_AA)
+    for side in (-1, 1):
+        foot = (int(x + side * np.sin(step) * size * 0.15), int(y))
+        cv2.line(
+            img, (int(x), hip), foot, tuple(int(c * 0.5) for c in coat), max(int(size * 0.07), 1), cv2.LINE_AA
+        )
+
+
+@scene("Natural_Content", "static_camera")
+def render_static_camera(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """A camera on a tripod or a wall: a still scene photograph with people walking through it at
+    their own pace, larger nearer the camera, under sensor noise and slow exposure changes."""
+    source = draw.photo(rng, draw.PLACE_PHOTOS)
+    frames = draw.camera_warp(source, rng, n, h, w, shake=rng.uniform(0, 0.6), framing=(1.0, 1.4))
+    coats = [draw.random_color(rng, 20, 200) for _ in range(6)]
+    walkers = [
+        (
+            rng.uniform(0, w),
+            rng.uniform(0.55, 0.95) * h,
+            rng.choice([-1, 1]) * rng.uniform(0.5, 2),
+            coats[k % len(coats)],
+            (int(rng.integers(150, 240)), int(rng.integers(110, 190)), int(rng.integers(90, 160))),
+        )
+        for k in range(int(rng.integers(1, 6)))
+    ]
+    out = np.empty_like(frames)
+    for i, frame in enumerate(frames):
+        img = frame.copy()
+        for x0, y, vx, coat, skin in walkers:
+            size = h * 0.45 * (y / h) ** 2
+            _walker(img, (x0 + vx * i) % (w + 20) - 10, y, size, coat, skin, i * 0.9 + x0)
+        out[i] = cv2.GaussianBlur(img, (3, 3), 0.8)
+    out = draw.sensor(out, rng, noise=rng.uniform(2, 7), light_drift=rng.uniform(0.02, 0.08))
+    return _osd(out, rng) if rng.random() < 0.4 else out
+
+
+def _held_object_still(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """An everyday object held up in a hand in front of a plain, out-of-focus indoor wall or table."""
+    big_h, big_w = h * 2, w * 2
+    wall = draw.gradient(big_h, big_w, draw.random_color(rng, 150, 240), draw.random_color(rng, 110, 210))
+    wall = cv2.GaussianBlur(
+        wall.astype(np.float32) * (0.8 + 0.3 * draw.fbm(rng, big_h, big_w, base=2)[..., None]), (0, 0), 4
+    )
+    source = draw.photo(rng, draw.SCENE_PHOTOS)
+    ph, pw = source.shape[:2]
+    ch, cw = int(ph * rng.uniform(0.25, 0.5)), int(pw * rng.uniform(0.25, 0.5))
+    y, x = int(rng.integers(0, ph - ch)), int(rng.integers(0, pw - cw))
+    oh, ow = int(big_h * rng.uniform(0.4, 0.6)), int(big_w * rng.uniform(0.3, 0.5))
+    thing = cv2.resize(source[y : y + ch, x : x + cw], (ow, oh), interpolation=cv2.INTER_AREA).astype(
+        np.float32
+    )
+    mask = np.zeros((big_h, big_w), np.float32)
+    top, left = (big_h - oh) // 2 + int(rng.integers(-10, 10)), (big_w - ow) // 2 + int(rng.integers(-20, 20))
+    cv2.rectangle(mask, (left, top), (left + ow, top + oh), 1.0, -1)
+    mask = cv2.GaussianBlur(mask, (0, 0), 2)[..., None]
+    canvas = np.zeros_like(wall)
+    canvas[top : top + oh, left : left + ow] = thing
+    image = wall * (1 - mask) + canvas * mask
+    skin = np.float32((int(rng.integers(160, 240)), int(rng.integers(120, 190)), int(rng.integers(100, 160))))
+    hand = np.zeros((big_h, big_w), np.float32)
+    side = left if rng.random() < 0.5 else left + ow
+    cv2.ellipse(hand, (side, top + oh * 2 // 3), (big_w // 10, big_h // 6), 0, 0, 360, 1.0, -1)
+    for k in range(4):
+        cv2.line(
+            hand,
+            (side, top + oh // 3 + k * oh // 10),
+            (side + (ow // 6 if side == left else -ow // 6), top + oh // 3 + k * oh // 10),
+            1.0,
+            max(big_h // 30, 2),
+        )
+    hand = cv2.GaussianBlur(hand, (0, 0), 1.5)[..., None]
+    shading = 0.75 + 0.35 * draw.fbm(rng, big_h, big_w, base=2, octaves=2)[..., None]
+    return np.clip(image * (1 - hand) + skin * shading * hand, 0, 255).astype(np.uint8)
+
+
+@scene("Natural_Content", "close_ups")
+def render_close_ups(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+    """Hand-held close-ups of everyday things, as in home videos and product clips: an object held
+    up in front of a plain indoor background, with shake, motion blur, refocusing and auto-exposure."""
+    still = _held_object_still(rng, h, w)
+    frames = draw.camera_warp(still, rng, n, h, w, shake=rng.uniform(3, 9), framing=(1.0, 1.3))
+    out = np.empty_like(frames)
+    focus = rng.uniform(0, 1.5, size=n)
+    for i, frame in enumerate(frames):
+        blurred = draw.motion_blur(frame, *rng.normal(0, 4, size=2))
+        out[i] = cv2.GaussianBlur(blurred, (0, 0), 0.3 + focus[i]) if focus[i] > 0.4 else blurred
+    return draw.sensor(out, rng, noise=rng.uniform(3, 8), light_drift=rng.uniform(0.05, 0.2))
