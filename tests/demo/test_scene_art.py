@@ -50,7 +50,9 @@ def test_sphere_is_lit_on_the_light_side_and_casts_a_shadow_on_the_ground():
 def test_nothing_hit_shows_the_sky_gradient():
     eye = np.array([0.0, 1.0, -5.0])
     rays = rt.camera_rays(20, 20, eye, np.array([0.0, 6.0, 0.0]), 40)  # looking up at empty sky
-    nowhere = rt.Spheres(np.float32([[0, -50, 0]]), np.float32([0.1]), np.float32([[1, 1, 1]]), np.float32([0]))
+    nowhere = rt.Spheres(
+        np.float32([[0, -50, 0]]), np.float32([0.1]), np.float32([[1, 1, 1]]), np.float32([0])
+    )
     image = rt.render(rays, eye, nowhere, _stage([0, 1, 0])).astype(int)
     assert image[0, 10, 2] > 200 and image[0, 10, 0] < image[-1, 10, 0]  # bluer at the top
 
