@@ -379,12 +379,16 @@ def render_arcade(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     """A fixed-screen arcade shooter: a formation of pixel-art invaders marching and descending,
     the player's cannon shooting from the bottom, shields, and score, high score and lives."""
     show_hud = art.shows_hud(rng)
-    if rng.random() < 0.5:
+    backdrop_kind = int(rng.integers(0, 3))
+    if backdrop_kind == 0:
         backdrop = np.zeros((h, w, 3), np.uint8)
         stars = rng.integers(0, [w, h], size=(60, 2))
         backdrop[stars[:, 1], stars[:, 0]] = 200
-    else:
+    elif backdrop_kind == 1:
         backdrop = (art.mountain_backdrop(rng, h, w).astype(np.float32) * 0.45).astype(np.uint8)
+    else:  # a flat night sky over a strip of ground
+        backdrop = np.full((h, w, 3), draw.random_color(rng, 10, 80), np.uint8)
+        backdrop[h - 12 :] = art.tile(12, draw.random_color(rng, 80, 160), rng, "speckle")[:, :1].repeat(w, 1)
     kinds = [art.pixel_sprite(rng) for _ in range(int(rng.integers(1, 4)))]
     cartoon_colors = [draw.saturated(rng, 230), draw.saturated(rng, 200)] if rng.random() < 0.4 else None
     rows, cols, scale = int(rng.integers(2, 5)), int(rng.integers(5, 9)), 2
