@@ -244,13 +244,8 @@ def extract_directory(
     backbone = load_backbone(recipe.backbone, options.weights, options.device)
     check_recipe_backbone(recipe, backbone)
     report = ExtractionReport(written=0, skipped=list(listing.rejected), out_path=Path(out_path))
-    with FeatureWriter(
-        out_path,
-        class_names=options.class_names,
-        recipe=recipe,
-        max_frames=recipe.sequence_length,
-        feature_dim=recipe.feature_dim,
-        resume=options.resume,
+    with FeatureWriter.for_recipe(
+        out_path, recipe, class_names=options.class_names, resume=options.resume
     ) as writer:
         todo = [entry for entry in listing.videos if entry.name not in writer.done_names]
         report.already_present = len(listing.videos) - len(todo)

@@ -187,13 +187,7 @@ def _write_shard_file(
     path = shard_dir / f"{first:09d}-{uuid.uuid4().hex[:8]}{SHARD_SUFFIX}"
     with (
         atomic_path(path) as tmp,
-        FeatureWriter(
-            tmp,
-            class_names=class_names,
-            recipe=recipe,
-            max_frames=recipe.sequence_length,
-            feature_dim=recipe.feature_dim,
-        ) as writer,
+        FeatureWriter.for_recipe(tmp, recipe, class_names=class_names) as writer,
     ):
         rows = zip(batch["name"], batch["features"], batch["label"], errors, strict=True)
         for name, features, label, error in rows:
@@ -386,13 +380,8 @@ def extract_directory_ray(
         remove_shards(job.shard_dir, shard_files(job.shard_dir))
     recovered = index_shards(job.shard_dir, recipe)
     report = ExtractionReport(written=0, skipped=list(listing.rejected), out_path=out_path)
-    with FeatureWriter(
-        out_path,
-        class_names=options.class_names,
-        recipe=recipe,
-        max_frames=recipe.sequence_length,
-        feature_dim=recipe.feature_dim,
-        resume=options.resume,
+    with FeatureWriter.for_recipe(
+        out_path, recipe, class_names=options.class_names, resume=options.resume
     ) as writer:
         report.already_present = sum(entry.name in writer.done_names for entry in listing.videos)
         done = writer.done_names | recovered.rows.keys()

@@ -43,6 +43,25 @@ class FeatureWriter:
         self.done_names: set[str] = {decode_attr(n) for n in self._h5["video_names"][()]}
         self._write_attrs()
 
+    @classmethod
+    def for_recipe(
+        cls,
+        path: str | Path,
+        recipe: FeatureRecipe,
+        *,
+        class_names: Sequence[str] = CLASS_NAMES,
+        resume: bool = False,
+    ) -> FeatureWriter:
+        """A writer sized by the recipe: its sequence length and feature dimension."""
+        return cls(
+            path,
+            class_names=class_names,
+            recipe=recipe,
+            max_frames=recipe.sequence_length,
+            feature_dim=recipe.feature_dim,
+            resume=resume,
+        )
+
     def __enter__(self) -> FeatureWriter:
         return self
 
