@@ -38,6 +38,11 @@ def remove_stale_temp_files(path: Path) -> list[Path]:
     return removed
 
 
+def temp_files_in(folder: Path, name_glob: str) -> list[Path]:
+    """The temp files of saves to names in `folder` matching `name_glob`, live writer or not."""
+    return sorted(folder.glob(f".{name_glob}.*{_TMP_SUFFIX}")) if folder.is_dir() else []
+
+
 def current_umask() -> int:
     try:
         with open("/proc/self/status", encoding="ascii") as status:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -172,3 +174,25 @@ def write_large_project(root: Path, num_videos: int = 100_000) -> Path:
     write_configuration_analysis(root / "models_enhanced" / "configuration_analysis.json")
     (root / "runs").mkdir(exist_ok=True)
     return root
+
+
+SLOW_WRITER = """
+import sys, time
+from core.atomic import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    tmp.write_text("half")
+    print("writing", flush=True)
+    time.sleep(60)
+"""
+
+
+def start_slow_writer(target: Path) -> subprocess.Popen[str]:
+    """A process in the middle of an atomic save to `target`, for tests to kill or race."""
+    writer = subprocess.Popen(
+        [sys.executable, "-c", SLOW_WRITER, str(target)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    return writer

@@ -6,33 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
-from core.atomic import atomic_path, atomic_write_text, remove_stale_temp_files
-
-ROOT = Path(__file__).resolve().parents[1]
-SLOW_WRITER = """
-import sys, time
-from core.atomic import atomic_path
-with atomic_path(sys.argv[1]) as tmp:
-    tmp.write_text("half")
-    print("writing", flush=True)
-    time.sleep(60)
-"""
+from core.atomic import atomic_path, atomic_write_text, remove_stale_temp_files, temp_files_in
+from tests.factories import start_slow_writer
 
 
 def temp_files(target: Path) -> list[Path]:
     return sorted(target.parent.glob(f".{target.name}.*.tmp"))
-
-
-def start_slow_writer(target: Path) -> subprocess.Popen[str]:
-    writer = subprocess.Popen(
-        [sys.executable, "-c", SLOW_WRITER, str(target)], cwd=ROOT, stdout=subprocess.PIPE, text=True
-    )
-    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
-    return writer
 
 
 def test_sigkill_mid_write_keeps_the_old_file_and_the_next_save_removes_the_leftover(tmp_path):
@@ -55,6 +36,8 @@ def test_a_live_writers_temp_file_is_left_alone(tmp_path):
         assert remove_stale_temp_files(target) == []
         atomic_write_text(target, "mine")
         assert len(temp_files(target)) == 1
+        assert temp_files_in(tmp_path, "*.pt") == temp_files(target)
+        assert temp_files_in(tmp_path, "*.h5") == []
     finally:
         writer.kill()
         writer.wait(timeout=10)

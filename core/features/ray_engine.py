@@ -31,7 +31,7 @@ import numpy as np
 import ray
 import ray.data
 
-from core.atomic import atomic_path
+from core.atomic import atomic_path, temp_files_in
 from core.features.backbones import backbone_spec, load_backbone, resolve_weights
 from core.features.extraction import (
     ExtractionOptions,
@@ -252,7 +252,12 @@ def merge_shards(entries: Sequence[VideoEntry], index: _ShardIndex, writer: Feat
 
 
 def remove_shards(shard_dir: Path, files: Sequence[Path]) -> None:
-    for path in files:
+    """Removes `files`, then the folder once nothing else is in it.
+
+    Callers have ended every run on the folder, so no task can be writing a shard: a shard's
+    temp file still there was left by a task killed mid-write (Ray cancels with force) and
+    goes too, whatever process id it names."""
+    for path in [*files, *temp_files_in(shard_dir, f"*{SHARD_SUFFIX}")]:
         path.unlink(missing_ok=True)
     if shard_dir.is_dir() and not any(shard_dir.iterdir()):
         shard_dir.rmdir()

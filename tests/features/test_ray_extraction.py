@@ -18,7 +18,7 @@ from core.features.extraction import ExtractionOptions, extract_directory
 from core.features.recipe import FeatureRecipe
 from core.features.store import FeatureFileError, open_features
 from core.features.writer import FeatureWriter
-from tests.factories import write_noise_clip
+from tests.factories import start_slow_writer, write_noise_clip
 
 ray = pytest.importorskip("ray")
 
@@ -30,6 +30,7 @@ from core.features.ray_engine import (  # noqa: E402
     end_run,
     extract_directory_ray,
     plan_actors,
+    remove_shards,
     shard_files,
     start_run,
     write_shard,
@@ -132,7 +133,8 @@ def test_interrupted_ray_run_resumes_from_its_shards(cluster, videos, local_file
     redone = len(GOOD) + 1 - len(kept)
     assert [p.done for p in progress] == list(range(1, redone + 1))
     assert_same_file(out, local_file)
-    assert not default_shard_dir(out).exists()
+    left = sorted(p.name for p in default_shard_dir(out).glob("*")) if default_shard_dir(out).exists() else []
+    assert not default_shard_dir(out).exists(), left
 
 
 def shard_batch(names: list[str]) -> dict[str, np.ndarray]:
@@ -161,6 +163,20 @@ def test_a_shard_lands_only_while_its_run_is_live(tmp_path):
     assert list(result["name"]) == GOOD[2:]
     assert shard_files(shard_dir) == [landed]
     assert sorted(p.name for p in shard_dir.iterdir()) == [landed.name]
+
+
+def test_a_shard_write_killed_midway_leaves_no_file_once_the_shards_are_merged(tmp_path):
+    shard_dir = tmp_path / "shards"
+    shard_dir.mkdir()
+    marker = start_run(shard_dir)
+    write_shard(shard_batch(GOOD[:2]), TINY.to_json(), list(CLASS_NAMES), str(marker))
+    # What a force-cancelled write_shard task leaves: its temp file, and no process behind it.
+    writer = start_slow_writer(shard_dir / "000000002-cancelled.h5")
+    writer.kill()
+    writer.wait(timeout=10)
+    end_run(marker)
+    remove_shards(shard_dir, shard_files(shard_dir))
+    assert not shard_dir.exists()
 
 
 def test_a_new_run_ends_the_runs_before_it(tmp_path):
