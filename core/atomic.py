@@ -25,22 +25,22 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def temp_files_in(folder: Path, name_glob: str) -> list[Path]:
+    """The temp files of saves to names in `folder` matching `name_glob`, live writer or not."""
+    return sorted(folder.glob(f"{_tmp_prefix(folder / name_glob, '*')}*{_TMP_SUFFIX}"))
+
+
 def remove_stale_temp_files(path: Path) -> list[Path]:
     """Temp files of earlier saves to `path` whose writer process is gone (killed mid-write).
 
     A live writer's temp file is left alone: another process may be saving the same file now."""
     removed = []
-    for candidate in path.parent.glob(f"{_tmp_prefix(path, '*')}*{_TMP_SUFFIX}"):
+    for candidate in temp_files_in(path.parent, path.name):
         pid_text = candidate.name.removeprefix(f".{path.name}.").split(".", 1)[0]
         if pid_text.isdigit() and not _process_alive(int(pid_text)):
             candidate.unlink(missing_ok=True)
             removed.append(candidate)
     return removed
-
-
-def temp_files_in(folder: Path, name_glob: str) -> list[Path]:
-    """The temp files of saves to names in `folder` matching `name_glob`, live writer or not."""
-    return sorted(folder.glob(f".{name_glob}.*{_TMP_SUFFIX}")) if folder.is_dir() else []
 
 
 def current_umask() -> int:
