@@ -204,7 +204,6 @@ def render_racing(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
             draw.put_text(
                 img, f"{int(180 + 40 * speed + i)} KM/H", (4, h - 4), 0.8, (255, 255, 255), draw.MONO_FONT
             )
-        if show_hud:
             draw.put_text(img, "LAP 2/3", (w - 52, h - 4), 0.8, (255, 255, 80), draw.MONO_FONT)
         frames[i] = img
     return frames
@@ -427,7 +426,6 @@ def render_arcade(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
         shots = [s for s in shots if s[1] > 0]
         if show_hud:
             draw.put_text(img, f"SCORE {score:05d}", (4, 11), 0.8, (255, 255, 255), draw.MONO_FONT)
-        if show_hud:
             draw.put_text(img, "HI 20000", (w // 2 - 20, 11), 0.8, (255, 120, 120), draw.MONO_FONT)
         for life in range(lives):
             art.blit_sprite(img, player, w - 22 - 12 * life, 2, 1)
