@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,6 +71,47 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and its ancestors that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+@contextmanager
+def atomic_paths(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
+    """`atomic_path` for files that belong together (a run and its sidecar): every file is written
+    to a temporary path, and only when the block succeeds are they put in place, in order. When it
+    fails, no target is touched and folders created for them are removed again."""
+    targets = [Path(p) for p in paths]
+    created = [folder for target in targets for folder in _missing_folders(target.parent)]
+    temps: list[Path] = []
+    try:
+        for target in targets:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            remove_stale_temp_files(target)
+            fd, tmp = tempfile.mkstemp(
+                dir=target.parent, prefix=_tmp_prefix(target, os.getpid()), suffix=_TMP_SUFFIX
+            )
+            os.close(fd)
+            temps.append(Path(tmp))
+        yield list(temps)
+        for tmp, target in zip(temps, targets, strict=True):
+            os.chmod(tmp, 0o666 & ~current_umask())
+            os.replace(tmp, target)
+        created = []
+    finally:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

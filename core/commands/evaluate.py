@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.evaluation.runs import resolve_checkpoint_paths, run_evaluation, save_run
+from core.evaluation.runs import check_run_outputs, resolve_checkpoint_paths, run_evaluation, save_run
 from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
 
@@ -30,11 +30,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--out", type=Path, required=True, help="run JSON to write, probabilities to <name>.npz"
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing file at --out or its sidecar"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
+    check_run_outputs(args.out, overwrite=args.overwrite, inputs=[args.features, *paths])
     with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:

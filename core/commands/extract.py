@@ -21,6 +21,8 @@ from core.features.extraction import (
     extract_directory,
 )
 from core.features.recipe import DEFAULT_SCALES, FeatureRecipe
+from core.features.writer import is_written_features_file
+from core.outputs import PlannedOutput, check_outputs
 
 EXIT_SKIPPED = 1
 
@@ -58,7 +60,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="frames per backbone batch"
     )
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
-    parser.add_argument("--no-resume", action="store_true", help="overwrite OUT instead of resuming it")
+    parser.add_argument("--no-resume", action="store_true", help="start OUT afresh instead of resuming it")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace OUT even when it is not a feature file this tool wrote"
+    )
     parser.add_argument(
         "--engine",
         choices=("local", "ray"),
@@ -117,8 +122,16 @@ def ray_engine(args: argparse.Namespace) -> Callable[..., ExtractionReport]:
     return partial(extract_directory_ray, cluster=cluster)
 
 
+def check_extraction_output(args: argparse.Namespace) -> bool:
+    """Refuse an OUT that is someone else's file; returns whether OUT can be resumed."""
+    planned = PlannedOutput(args.out, "feature file", is_written_features_file)
+    check_outputs([planned], overwrite=args.overwrite)
+    return not args.no_resume and is_written_features_file(args.out)
+
+
 def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_args(args)
+    resume = check_extraction_output(args)
     fetch_weights(recipe.backbone, args.weights)
     with tqdm(total=0, unit="video", desc="extracting", file=sys.stderr) as bar:
 
@@ -136,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
             weights=args.weights,
             batch_size=args.batch_size,
             device=args.device,
-            resume=not args.no_resume,
+            resume=resume,
         )
         report = engine(args.videos, args.out, options, progress=progress)
     print_report(report)

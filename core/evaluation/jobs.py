@@ -13,7 +13,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
-from core.evaluation.runs import EvaluationCancelled, default_run_path, run_evaluation, save_run
+from core.evaluation.runs import (
+    EvaluationCancelled,
+    EvaluationError,
+    check_run_outputs,
+    default_run_path,
+    run_evaluation,
+    save_run,
+)
+from core.input_watch import InputSnapshot
 from core.model.inference import DEFAULT_BATCH_SIZE
 from core.paths import split_of
 
@@ -122,7 +130,10 @@ class EvaluationJob:
 
     def _work(self) -> None:
         request = self._snapshot.request
+        inputs = InputSnapshot.of([request.features, *request.checkpoints])
         try:
+            path = default_run_path(self._runs_dir, request.label)
+            check_run_outputs(path, inputs=[request.features, *request.checkpoints])
             run = run_evaluation(
                 list(request.checkpoints),
                 request.features,
@@ -133,12 +144,17 @@ class EvaluationJob:
             )
             if self._cancel.is_set():
                 raise EvaluationCancelled(f"evaluation {self.job_id} cancelled")
-            path = save_run(run, default_run_path(self._runs_dir, request.label))
+            changed = inputs.change_message()
+            if changed:
+                raise EvaluationError(changed)
+            save_run(run, path)
         except EvaluationCancelled:
             self._update(state=JobState.CANCELLED, finished_at=time.time())
         # The worker is the last place an error can be caught; it is shown in the app, not lost.
         except Exception as exc:
-            self._update(state=JobState.FAILED, finished_at=time.time(), error=f"{type(exc).__name__}: {exc}")
+            changed = inputs.change_message()
+            error = changed or f"{type(exc).__name__}: {exc}"
+            self._update(state=JobState.FAILED, finished_at=time.time(), error=error)
         else:
             self._update(state=JobState.FINISHED, finished_at=time.time(), run_path=path)
 

@@ -9,6 +9,8 @@ per predictor and per member and mode; they still load.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from core.atomic import atomic_path, atomic_write_text
+from core.atomic import atomic_paths
 from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
 from core.features.store import open_features
@@ -34,6 +36,7 @@ from core.model.ensemble import (
 )
 from core.model.inference import DEFAULT_BATCH_SIZE, predict_split, predictor_probabilities
 from core.model.tta import TTA_MODES, validate_modes
+from core.outputs import PlannedOutput, check_outputs
 
 RUN_FORMAT = "video-classifier-evaluation/2"
 JSON_ONLY_RUN_FORMAT = "video-classifier-evaluation/1"
@@ -205,28 +208,85 @@ def _run_document(run: EvaluationRun, sidecar_name: str) -> dict[str, Any]:
     }
 
 
+def is_run_file(path: Path) -> bool:
+    """A JSON document this project wrote as an evaluation run (either format)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return b'"format": "video-classifier-evaluation/' in head
+
+
+def is_run_sidecar(path: Path) -> bool:
+    """An `.npz` holding exactly one `probabilities` array, as `save_run` writes it."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.namelist() == ["probabilities.npy"]
+    except (OSError, zipfile.BadZipFile):
+        return False
+
+
+def planned_run_outputs(path: str | Path) -> list[PlannedOutput]:
+    """The two files a run writes: its JSON and the probabilities sidecar beside it."""
+    path = Path(path)
+    return [
+        PlannedOutput(path, "evaluation run", is_run_file),
+        PlannedOutput(sidecar_path(path), "probabilities sidecar", is_run_sidecar),
+    ]
+
+
+def check_run_outputs(path: str | Path, *, overwrite: bool = False, inputs: Sequence[Path] = ()) -> None:
+    """Refuse, before any work, a run path (or its sidecar) that would replace a file the user made."""
+    check_outputs(planned_run_outputs(path), overwrite=overwrite, inputs=inputs)
+
+
 def save_run(run: EvaluationRun, path: str | Path) -> Path:
-    """Write the sidecar, then the JSON, each atomically: a reader that sees the JSON finds its
-    probabilities complete."""
+    """Write the sidecar and the JSON together: both land, sidecar first, or neither does, so a
+    reader that sees the JSON finds its probabilities complete."""
     path = Path(path)
     if not np.isfinite(run.probabilities).all():
         raise EvaluationError(f"{path}: not written, the probabilities contain NaN or infinite values")
+    sidecar = sidecar_path(path)
     try:
-        document = json.dumps(_run_document(run, sidecar_path(path).name), allow_nan=False)
+        document = json.dumps(_run_document(run, sidecar.name), allow_nan=False)
     except ValueError:
         raise EvaluationError(f"{path}: not written, a score is NaN or infinite") from None
-    sidecar = sidecar_path(path)
-    with atomic_path(sidecar) as tmp, tmp.open("wb") as handle:
-        np.savez(handle, probabilities=run.probabilities.astype(np.float32))
-    atomic_write_text(path, document)
+    with atomic_paths([sidecar, path]) as (sidecar_tmp, run_tmp):
+        with sidecar_tmp.open("wb") as handle:
+            np.savez(handle, probabilities=run.probabilities.astype(np.float32))
+        run_tmp.write_text(document, encoding="utf-8")
     return path
+
+
+def _sidecar_of(path: Path, document: Mapping[str, Any]) -> Path:
+    """The sidecar a run names: a bare file name beside the run, and a regular file. Anything else
+    is refused before it is opened, so a run can neither read nor probe a file elsewhere, and a
+    FIFO or device there is never waited on."""
+    name = document.get("probabilities_file")
+    if not isinstance(name, str) or not name:
+        raise ValueError("'probabilities_file' should name the sidecar file beside the run")
+    if name in (".", "..") or Path(name).name != name or "\\" in name or "/" in name:
+        raise ValueError(f"'probabilities_file' must be a bare file name beside the run, found {name!r}")
+    sidecar = path.parent / name
+    try:
+        mode = os.lstat(sidecar).st_mode
+    except FileNotFoundError:
+        raise ValueError(f"its probabilities file {name} is missing") from None
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"its probabilities file {name} is not a regular file")
+    return sidecar
 
 
 def _stored_probabilities(path: Path, document: Mapping[str, Any]) -> np.ndarray:
     if document["format"] == JSON_ONLY_RUN_FORMAT:
-        return np.asarray(document["member_mode_probabilities"], dtype=np.float32)
-    with np.load(path.parent / str(document["probabilities_file"]), allow_pickle=False) as sidecar:
-        return sidecar["probabilities"].astype(np.float32)
+        stored = np.asarray(document["member_mode_probabilities"])
+    else:
+        with np.load(_sidecar_of(path, document), allow_pickle=False) as sidecar:
+            stored = sidecar["probabilities"]
+    if not np.issubdtype(stored.dtype, np.floating) and not np.issubdtype(stored.dtype, np.integer):
+        raise ValueError(f"probabilities should be real numbers, found {stored.dtype}")
+    return stored.astype(np.float32)
 
 
 # Fields a run must hold, with the JSON type each must have.
@@ -253,6 +313,11 @@ def _check_document(document: Mapping[str, Any]) -> None:
             raise ValueError(f"'{key}' is missing")
         if not isinstance(document[key], kind):
             raise ValueError(f"'{key}' should be a {kind.__name__}, found {type(document[key]).__name__}")
+    if not all(isinstance(label, int) and not isinstance(label, bool) for label in document["labels"]):
+        raise ValueError("'labels' should hold whole class numbers")
+    for key in ("video_names", "members", "tta_modes", "class_names"):
+        if not all(isinstance(item, str) for item in document[key]):
+            raise ValueError(f"'{key}' should hold text only")
     for name, scores in document["predictors"].items():
         if not isinstance(scores, dict):
             raise ValueError(f"predictor {name!r}: scores should be a dict, found {type(scores).__name__}")
@@ -281,12 +346,30 @@ def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun
         probabilities=_stored_probabilities(path, document),
         elapsed_s=float(document.get("elapsed_s") or 0.0),
     )
+    _check_consistent(run)
+    return run
+
+
+def _check_consistent(run: EvaluationRun) -> None:
+    """What the pages index by must agree: labels, names, members, modes and probabilities."""
+    if len(run.labels) != run.num_videos:
+        raise ValueError(f"it holds {len(run.labels)} labels for {run.num_videos} video names")
+    if not run.class_names:
+        raise ValueError("'class_names' is empty")
+    if len(run.labels) and (run.labels.min() < 0 or run.labels.max() >= len(run.class_names)):
+        raise ValueError(f"a label is outside the {len(run.class_names)} classes (0..{len(run.class_names) - 1})")
+    if not run.members:
+        raise ValueError("'members' is empty")
+    if not run.tta_modes or run.tta_modes[0] != "original":
+        raise ValueError("'tta_modes' should start with 'original'")
+    unknown = [mode for mode in run.tta_modes if mode not in TTA_MODES]
+    if unknown:
+        raise ValueError(f"unknown TTA mode(s) {', '.join(map(repr, unknown))}")
     expected = (len(run.members), len(run.tta_modes), run.num_videos, len(run.class_names))
     if run.probabilities.shape != expected:
         raise ValueError(f"probabilities are shaped {run.probabilities.shape}, expected {expected}")
     if not np.isfinite(run.probabilities).all():
         raise ValueError("probabilities contain NaN or infinite values")
-    return run
 
 
 def load_run(path: str | Path) -> EvaluationRun:

@@ -15,6 +15,17 @@ from core.features.recipe import RECIPE_ATTR, FeatureRecipe
 from core.features.store import REQUIRED_DATASETS, STRING_DTYPE, FeatureFileError, FeatureSet, decode_attr
 
 
+def is_written_features_file(path: Path) -> bool:
+    """A feature file this project's extraction wrote: HDF5 with the feature datasets and names."""
+    try:
+        if not h5py.is_hdf5(path):
+            return False
+        with h5py.File(path, "r") as h5:
+            return all(name in h5 for name in (*REQUIRED_DATASETS, "video_names"))
+    except (OSError, ValueError):
+        return False
+
+
 class FeatureWriter:
     """Appends videos one at a time, flushing each, so an interrupted extraction keeps its work."""
 

@@ -19,6 +19,7 @@ from core.atomic import atomic_write_text
 from core.features.store import FeatureSet, load_feature_set
 from core.model.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from core.model.network import TemporalModelConfig
+from core.outputs import PlannedOutput, check_outputs
 from core.paths import (
     CONFIGURATION_ANALYSIS_JSON,
     TRAINING_METRICS_CSV,
@@ -74,9 +75,13 @@ class TrainingArtifacts:
     def checkpoint_path(self, member: int) -> Path:
         return self.out_dir / checkpoint_file_name(member)
 
+    def written_files(self) -> list[Path]:
+        """Every file this run writes; `--overwrite` replaces these and nothing else."""
+        members = range(1, int(self.header["num_models"]) + 1)
+        return [self.csv_path, self.json_path, *(self.checkpoint_path(m) for m in members)]
+
     def existing(self) -> list[Path]:
-        candidates = [self.csv_path, self.json_path, *self.out_dir.glob(checkpoint_file_name("*"))]
-        return [p for p in candidates if p.is_file()]
+        return [p for p in self.written_files() if p.exists() or p.is_symlink()]
 
     def clear(self) -> None:
         for path in self.existing():
@@ -275,6 +280,8 @@ def train_ensemble(
 
 
 def _prepare_output(artifacts: TrainingArtifacts, *, resume: bool, overwrite: bool) -> list[int]:
+    # Folders or unwritable files in the way are refused whatever the flags.
+    check_outputs([PlannedOutput(p, "training artifact") for p in artifacts.written_files()], overwrite=True)
     if resume:
         return artifacts.load_for_resume()
     existing = artifacts.existing()
