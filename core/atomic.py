@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 _TMP_SUFFIX = ".tmp"
@@ -108,10 +108,8 @@ def atomic_paths(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
         for tmp in temps:
             tmp.unlink(missing_ok=True)
         for folder in created:
-            try:
+            with suppress(OSError):
                 folder.rmdir()
-            except OSError:
-                pass
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

@@ -36,4 +36,7 @@ class InputSnapshot:
         if not changed:
             return None
         names = ", ".join(str(p) for p in changed)
-        return f"{names} changed while this job was reading it; its results would mix old and new data, so nothing was written. Start the job again"
+        return (
+            f"{names} changed while this job was reading it; its results would mix old and new data, "
+            "so nothing was written. Start the job again"
+        )

@@ -9,6 +9,7 @@ import streamlit as st
 from core.model.ensemble import has_any_artifacts
 from core.paths import ProjectPaths
 from dashboard.cache import demo_build_lock
+from dashboard.plain_text import code
 
 DEMO_SCALE_ENV = "DASHBOARD_DEMO_SCALE"
 
@@ -22,7 +23,7 @@ def ensure_demo_bundle(paths: ProjectPaths) -> None:
         return
     st.title("Setting up the demo bundle")
     st.write(
-        f"No checkpoints in `{paths.models_dir}` and no features in `{paths.features_dir}`. "
+        f"No checkpoints in {code(paths.models_dir)} and no features in {code(paths.features_dir)}. "
         "Building a small demo dataset and ensemble so every page has something to show; "
         "put your own `models_enhanced/` and `features_enhanced/` here to analyse your classifier."
     )

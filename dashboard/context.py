@@ -18,7 +18,7 @@ from core.model.ensemble import Ensemble, compatibility_problems, member_problem
 from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from dashboard.cache import feature_info, load_members
-from dashboard.plain_text import plain
+from dashboard.plain_text import code, plain
 from dashboard.predictions import PendingTta, split_predictions
 
 ANALYSED_SPLIT_KEY = "analysed_features"
@@ -86,10 +86,13 @@ def require_split(context: DashboardContext) -> SplitPredictions:
     """The analysed split's predictions, or a clear message and a stop when there are none."""
     if context.split is None:
         if not context.members.members:
-            st.error(f"No loadable checkpoints in {context.paths.models_dir}. See the sidebar for details.")
+            st.error(
+                f"No loadable checkpoints in {code(context.paths.models_dir)}. See the sidebar for details."
+            )
         elif context.analysed is None:
             st.error(
-                f"No readable feature file in {context.paths.features_dir}. See the sidebar for details."
+                f"No readable feature file in {code(context.paths.features_dir)}. "
+                "See the sidebar for details."
             )
         else:
             st.error(

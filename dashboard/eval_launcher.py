@@ -15,7 +15,7 @@ from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
 from dashboard.cache import job_registry
 from dashboard.context import DashboardContext
-from dashboard.plain_text import plain
+from dashboard.plain_text import code, plain
 from dashboard.theme import short_name
 
 SESSION_JOBS_KEY = "evaluation_jobs"
@@ -52,8 +52,8 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
     ):
         if not checkpoints or not features:
             st.caption(
-                f"Needs checkpoints (*.pt) in `{paths.models_dir.name}/` and a features file (*.h5) "
-                f"in `{paths.features_dir.name}/`."
+                f"Needs checkpoints (*.pt) in {code(paths.models_dir.name + '/')} and a features file (*.h5) "
+                f"in {code(paths.features_dir.name + '/')}."
             )
             return
         analysed = context.analysed.path if context.analysed else features[0]
@@ -79,9 +79,7 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
                 "Device", devices, index=len(devices) - 1, format_func=DEVICE_LABELS.get, horizontal=True,
                 key="eval_device",
             )  # fmt: skip
-            st.number_input(
-                "Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size"
-            )
+            st.number_input("Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size")
             st.form_submit_button(
                 "Start evaluation",
                 icon=":material/play_arrow:",
@@ -141,7 +139,7 @@ def render_job(snapshot: JobSnapshot, registry: JobRegistry) -> None:
             icon=":material/stop:",
         )
     elif snapshot.state is JobState.FINISHED and snapshot.run_path is not None:
-        st.success(f"Evaluation saved: `{snapshot.run_path.name}` (see Evaluation runs).")
+        st.success(f"Evaluation saved: {code(snapshot.run_path.name)} (see Evaluation runs).")
     elif snapshot.state is JobState.CANCELLED:
         st.info("Evaluation cancelled; nothing was written.")
     elif snapshot.state is JobState.FAILED:

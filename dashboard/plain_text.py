@@ -32,3 +32,13 @@ def plain(text: object) -> str:
     line = _SPECIAL.sub(_escape, " ".join(str(text).split()))
     line = _AUTOLINK.sub(WORD_JOINER, line)
     return _LINE_START.sub(_escape_line_start, line)
+
+
+def code(text: object) -> str:
+    """`text` as an inline code span, whatever backticks it holds: the fence is one backtick longer
+    than the longest run inside (CommonMark), so a name can never close the span and become Markdown."""
+    line = " ".join(str(text).split())
+    longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {line} " if line.startswith("`") or line.endswith("`") or not line.strip() else line
+    return f"{fence}{padded}{fence}"

@@ -10,7 +10,8 @@ from core.features.inventory import FeatureFileInfo
 from core.model.checkpoints import LoadedCheckpoint
 from core.model.cpu_threads import configured_cpu_threads
 from dashboard.context import ANALYSED_SPLIT_KEY, DashboardContext
-from dashboard.plain_text import plain
+from dashboard.notices import render_notices
+from dashboard.plain_text import code, plain
 from dashboard.theme import pct
 
 
@@ -37,15 +38,15 @@ def _checkpoint_line(member: LoadedCheckpoint) -> str:
 
 def render_loaded(context: DashboardContext) -> None:
     with st.sidebar.expander("Loaded artifacts", expanded=False):
-        st.caption(f"Project: `{context.paths.root}` · device: {device_label()}")
+        st.caption(f"Project: {code(context.paths.root)} · device: {device_label()}")
         if context.members.members:
             st.markdown("\n".join(f"- {_checkpoint_line(m)}" for m in context.members.members))
         else:
-            st.markdown(f"No loadable checkpoints in `{context.paths.models_dir.name}/`.")
+            st.markdown(f"No loadable checkpoints in {code(context.paths.models_dir.name + '/')}.")
         for info in readable_features(context.features):
-            classes = ", ".join(info.class_names)
+            classes = plain(", ".join(info.class_names))
             st.markdown(
-                f"- `{info.path.name}`: {info.num_videos} videos, {info.feature_dim}-d, "
+                f"- {code(info.path.name)}: {info.num_videos} videos, {info.feature_dim}-d, "
                 f"{info.max_frames} steps; {_recipe_text(info)}; classes {classes}"
             )
 
@@ -66,8 +67,7 @@ def render_split_choice(context: DashboardContext) -> None:
 
 
 def render_problems(context: DashboardContext) -> None:
-    for problem in context.problems:
-        st.sidebar.warning(plain(problem), icon="⚠️")
+    render_notices(context.problems, what="problem(s) found", sidebar=True)
 
 
 def render_sidebar(context: DashboardContext) -> None:

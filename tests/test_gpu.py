@@ -51,9 +51,7 @@ def test_backbone_embeds_on_cuda() -> None:
 def test_a_training_step_runs_on_cuda() -> None:
     train, val = make_feature_set(num_videos=16), make_feature_set(num_videos=8, seed=1)
     config = TrainingConfig(max_epochs=1, patience=1, batch_size=8)
-    result = train_member(
-        train, val, model_config=TINY_CONFIG, config=config, device=torch.device("cuda")
-    )
+    result = train_member(train, val, model_config=TINY_CONFIG, config=config, device=torch.device("cuda"))
     assert next(result.model.parameters()).device.type == "cuda"
 
 

@@ -357,7 +357,8 @@ def _check_consistent(run: EvaluationRun) -> None:
     if not run.class_names:
         raise ValueError("'class_names' is empty")
     if len(run.labels) and (run.labels.min() < 0 or run.labels.max() >= len(run.class_names)):
-        raise ValueError(f"a label is outside the {len(run.class_names)} classes (0..{len(run.class_names) - 1})")
+        count = len(run.class_names)
+        raise ValueError(f"a label is outside the {count} classes (0..{count - 1})")
     if not run.members:
         raise ValueError("'members' is empty")
     if not run.tta_modes or run.tta_modes[0] != "original":
@@ -376,6 +377,12 @@ def load_run(path: str | Path) -> EvaluationRun:
     """A run of either format; anything unreadable raises `EvaluationError` naming the file."""
     path = Path(path)
     try:
+        regular = stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError as exc:
+        raise EvaluationError(f"{path}: not a readable evaluation run ({exc.strerror})") from None
+    if not regular:
+        raise EvaluationError(f"{path}: not a regular file, so not read as an evaluation run")
+    try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise EvaluationError(f"{path}: not a readable evaluation run ({exc})") from None
@@ -391,7 +398,8 @@ def load_run(path: str | Path) -> EvaluationRun:
 @dataclass(frozen=True)
 class RunListing:
     runs: list[tuple[Path, EvaluationRun]]
-    unreadable: list[str]
+    unreadable: list[tuple[Path, str]]
+    """Each run file that cannot be opened, with its one-line problem."""
 
 
 def list_runs(runs_dir: str | Path) -> RunListing:
@@ -402,6 +410,6 @@ def list_runs(runs_dir: str | Path) -> RunListing:
         try:
             runs.append((path, load_run(path)))
         except EvaluationError as exc:
-            unreadable.append(str(exc))
+            unreadable.append((path, str(exc)))
     runs.sort(key=lambda item: item[1].created_utc, reverse=True)
     return RunListing(runs, unreadable)

@@ -52,7 +52,7 @@ from dashboard.cache import (
 from dashboard.charts import attention_strip, probability_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
-from dashboard.plain_text import plain
+from dashboard.plain_text import code, plain
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
 from dashboard.weights_progress import download_reporter
 
@@ -114,10 +114,10 @@ def render_verdict(verdict: Verdict, true_class: str | None, votes: MemberVotes)
             delta=outcome,
             delta_color="normal" if verdict.correct else "inverse",
         )
-    st.markdown(f"**Member votes:** {votes.describe()}")
+    st.markdown(f"**Member votes:** {plain(votes.describe())}")
     if votes.tied:
         st.warning(
-            f"The members split {votes.describe()}: no majority, so the verdict rests on the summed "
+            f"The members split {plain(votes.describe())}: no majority, so the verdict rests on the summed "
             "probabilities alone. Treat it as uncertain.",
             icon=":material/call_split:",
         )
@@ -267,7 +267,7 @@ def test_video_path(context: DashboardContext, name: str) -> Path | None:
     path = find_video_file(context.paths.data_dir, split_name, name)
     if path is None:
         looked = ", ".join(
-            f"`{p.relative_to(context.paths.root)}`"
+            f"{code(p.relative_to(context.paths.root))}"
             for p in video_file_candidates(context.paths.data_dir, split_name, name)
         )
         st.info(f"The video file is not present (looked for {looked}); showing the attention without frames.")
@@ -402,7 +402,8 @@ def render_page(context: DashboardContext) -> None:
     st.title("Classify")
     if not context.members.members:
         st.error(
-            f"No loadable checkpoints in {context.paths.models_dir}; see the sidebar for what went wrong."
+            f"No loadable checkpoints in {code(context.paths.models_dir)}; "
+            "see the sidebar for what went wrong."
         )
         st.stop()
     accept_incoming_video(context.split)

@@ -24,6 +24,7 @@ from core.model.checkpoints import find_ensemble_checkpoints
 from core.training.history import class_f1_over_epochs, epoch_marks, load_history_source
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
+from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
 
 MEMBER_KEY = "collapse_member"
@@ -89,10 +90,11 @@ def render_class_f1(split: SplitPredictions, recorded: dict, member: str) -> Non
 
 def render_confusion(split: SplitPredictions, member: str, class_index: int) -> pd.DataFrame:
     class_name = split.class_names[class_index]
-    st.subheader(f"Where its {class_name} videos went")
+    st.subheader(f"Where its {plain(class_name)} videos went")
     rows = confusion_rows(split, class_index)
     _member_table(rows, member, list(split.class_names))
-    st.caption(f"Each row: the share of the {int(rows['videos'].iloc[0])} {class_name} videos a member "
+    videos = int(rows["videos"].iloc[0])
+    st.caption(f"Each row: the share of the {videos} {plain(class_name)} videos a member "
                "predicted as each class (its confusion-matrix row, in percent).")  # fmt: skip
     return rows
 
@@ -172,12 +174,12 @@ def render_epochs(context: DashboardContext, member: str, class_index: int) -> N
     source = load_history_source(paths.training_metrics_csv, find_ensemble_checkpoints(paths.models_dir))
     curves = class_f1_over_epochs(source.table, class_index)
     if curves.empty:
-        st.info(f"No per-class validation F1 in the training history ({source.origin}).")
+        st.info(f"No per-class validation F1 in the training history ({code(source.origin)}).")
         return
     inspected = member_number(member, context.member_names.index(member) + 1)
     st.plotly_chart(epochs_figure(curves, epoch_marks(source.table), inspected, class_name),
                     key="collapse_epochs")  # fmt: skip
-    st.caption(f"From {source.origin}. Stars: each model's saved (best val accuracy) epoch; "
+    st.caption(f"From {code(source.origin)}. Stars: each model's saved (best val accuracy) epoch; "
                "lines: the inspected model's saved epoch and early stop.")  # fmt: skip
 
 
@@ -226,7 +228,7 @@ def render_page(context: DashboardContext) -> None:
     try:
         recorded = context.recorded()
     except ValueError as exc:
-        st.warning(f"{exc}; recorded numbers are left out.")
+        st.warning(f"{plain(exc)}; recorded numbers are left out.")
         recorded = {}
     note = demo_notes(context.members.members).get(member)
     if note is not None:
@@ -242,4 +244,4 @@ def render_page(context: DashboardContext) -> None:
                         float(summary.loc[member, "median probability"]), cost)  # fmt: skip
     summary_slot.info(line, icon=":material/summarize:")
     analysed = context.analysed.path.name if context.analysed else "the analysed split"
-    st.caption(f"Recomputed on `{analysed}` ({len(split.video_names)} videos).")
+    st.caption(f"Recomputed on {code(analysed)} ({len(split.video_names)} videos).")

@@ -18,7 +18,8 @@ from core.evaluation.run_compare import (
 from core.evaluation.runs import EvaluationRun, list_runs
 from dashboard.context import DashboardContext
 from dashboard.navigation import render_open_in_classify
-from dashboard.plain_text import plain
+from dashboard.notices import render_notices
+from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, short_name
 from dashboard.views.metrics import percent_columns, render_metric_views
 
@@ -59,34 +60,52 @@ def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
     )
 
 
-def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
+def drop_unknown_runs_from_url(openable: list[str]) -> None:
+    """A shared or bookmarked link may name a run that is gone or no longer opens: it falls back
+    to the default choice quietly instead of reopening a broken run on every visit."""
+    named = st.query_params.get_all(RUN_CHOICE_KEY)
+    kept = [name for name in named if name in openable]
+    if kept != named:
+        if kept:
+            st.query_params[RUN_CHOICE_KEY] = kept
+        else:
+            del st.query_params[RUN_CHOICE_KEY]
+
+
+def choose_runs(runs: list[tuple[Path, EvaluationRun]], unreadable: list[tuple[Path, str]]) -> list[str]:
     names = [path.name for path, _ in runs]
+    drop_unknown_runs_from_url(names)
     return st.multiselect(
         "Open a run, or two to compare them",
-        names,
+        names + [path.name for path, _ in unreadable],
         default=names[:1],
         max_selections=2,
         key=RUN_CHOICE_KEY,
         bind="query-params",
+        help="Runs that cannot be opened are listed too; choosing one shows its problem.",
     )
 
 
 def render_run(path: Path, run: EvaluationRun) -> None:
-    st.subheader(f"Run `{path.name}`")
+    st.subheader(f"Run {code(path.name)}")
     st.caption(
         f"{plain(Path(run.features_file).name)} · {run.num_videos} videos · members "
         f"{plain(', '.join(run.members))} · TTA modes {', '.join(run.tta_modes)} · {run.device} · "
         f"{run.elapsed_s:.1f} s"
     )
-    for warning in run.warnings:
-        st.warning(plain(warning))
+    render_notices(run.warnings, what="warning(s) in this run")
     render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
+
+
+def render_unreadable_run(path: Path, problem: str) -> None:
+    st.subheader(f"Run {code(path.name)}")
+    st.error(f"This run cannot be opened: {plain(problem)}", icon=":material/error:")
 
 
 def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRun]) -> None:
     (path_a, run_a), (path_b, run_b) = a, b
     st.subheader("Comparison")
-    st.markdown(f"**A** = `{path_a.name}` · **B** = `{path_b.name}`")
+    st.markdown(f"**A** = {code(path_a.name)} · **B** = {code(path_b.name)}")
     differences = composition_differences(run_a, run_b)
     if differences:
         st.warning(
@@ -107,7 +126,7 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
     try:
         comparison = compare_runs(run_a, run_b, predictor)
     except RunMismatchError as exc:
-        st.error(f"Cannot compare `{path_a.name}` and `{path_b.name}`: {plain(exc)}.")
+        st.error(f"Cannot compare {code(path_a.name)} and {code(path_b.name)}: {plain(exc)}.")
         return
     columns = st.columns(3)
     columns[0].metric("Right → wrong (A→B)", comparison.right_to_wrong)
@@ -120,7 +139,7 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
         key="runs_differences",
         column_config=percent_columns(*[c for c in differences.columns if c != "predictor"]),
     )
-    st.markdown(f"**Flipped videos** ({len(comparison.flipped)}) for {short_name(predictor)}")
+    st.markdown(f"**Flipped videos** ({len(comparison.flipped)}) for {plain(short_name(predictor))}")
     if comparison.flipped.empty:
         st.caption("No video changed between right and wrong.")
         return
@@ -132,19 +151,27 @@ def render_page(context: DashboardContext) -> None:
     runs_dir = context.paths.runs_dir
     st.title("Evaluation runs")
     listing = list_runs(runs_dir)
-    for problem in listing.unreadable:
-        st.warning(f"Skipped {plain(problem)}")
-    if not listing.runs:
+    render_notices(
+        [f"Skipped {problem}" for _, problem in listing.unreadable], what="run file(s) that cannot be opened"
+    )
+    if not listing.runs and not listing.unreadable:
         st.info(
-            f"No evaluation runs in `{runs_dir}` yet. Start one from the sidebar (Evaluation run), or run "
+            f"No evaluation runs in {code(runs_dir)} yet. "
+            "Start one from the sidebar (Evaluation run), or run "
             "`python -m core evaluate --features features_enhanced/test_features_multiscale.h5 --tta "
             "--out runs/<name>.json`."
         )
         st.stop()
-    render_listing(listing.runs)
+    if listing.runs:
+        render_listing(listing.runs)
     by_name = {path.name: (path, run) for path, run in listing.runs}
-    chosen = [by_name[name] for name in choose_runs(listing.runs)]
-    if len(chosen) == 1:
-        render_run(*chosen[0])
-    elif len(chosen) == 2:
-        render_comparison(*chosen)
+    broken = {path.name: (path, problem) for path, problem in listing.unreadable}
+    chosen = choose_runs(listing.runs, listing.unreadable)
+    for name in chosen:
+        if name in broken:
+            render_unreadable_run(*broken[name])
+    openable = [by_name[name] for name in chosen if name in by_name]
+    if len(openable) == 1:
+        render_run(*openable[0])
+    elif len(openable) == 2:
+        render_comparison(*openable)

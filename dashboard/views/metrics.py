@@ -21,6 +21,7 @@ from core.evaluation.confusion import confusion_cells
 from core.evaluation.predictions import ENSEMBLE, ENSEMBLE_TTA, SplitPredictions
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify
+from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
 
 CELL_TEXT = "#1F1F1F"
@@ -195,7 +196,7 @@ def render_cell_videos(
     videos = split.videos_in_cell(
         predictor, split.class_names.index(true_class), split.class_names.index(predicted_class)
     )
-    st.markdown(f"**{len(videos)} video(s)** — true {true_class}, predicted {predicted_class}")
+    st.markdown(f"**{len(videos)} video(s)** — true {plain(true_class)}, predicted {plain(predicted_class)}")
     if videos.empty:
         return
     st.dataframe(
@@ -307,7 +308,9 @@ def render_curves(split: SplitPredictions, key: str) -> None:
     right.plotly_chart(curves_chart(pr, "Recall", "Precision", colors, False), key=f"{key}_pr")
     skipped = sorted(set(split.class_names) - {c.class_name for c in roc})
     if skipped:
-        st.caption(f"No ROC curve for {', '.join(skipped)}: the split has no video of that class or only it.")
+        st.caption(
+            f"No ROC curve for {plain(', '.join(skipped))}: the split has no video of that class or only it."
+        )
 
 
 def render_downloads(split: SplitPredictions, key: str, file_stem: str) -> None:
@@ -343,7 +346,7 @@ def render_page(context: DashboardContext) -> None:
     split = require_split(context)
     st.title("Metrics")
     st.caption(
-        f"`{context.analysed.path.name}` · {len(split.video_names)} videos · "
+        f"{code(context.analysed.path.name)} · {len(split.video_names)} videos · "
         f"{len(split.member_names)} members · TTA modes: {', '.join(split.modes)}"
     )
     render_metric_views(split, key="metrics", file_stem=context.analysed.path.stem)

@@ -17,7 +17,7 @@ from core.evaluation.predictions import (
 from dashboard.charts import interval_chart
 from dashboard.context import DashboardContext, ReferenceSplit, reference_split, require_split
 from dashboard.navigation import render_inspect_button
-from dashboard.plain_text import plain
+from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, pct, pct_interval, short_name
 
 # Recomputed and recorded numbers are shown to one decimal; smaller gaps are rounding noise.
@@ -33,7 +33,7 @@ def render_loaded(context: DashboardContext, split: SplitPredictions) -> None:
     columns[2].metric("Videos", len(split.video_names))
     columns[3].metric("TTA modes", len(split.modes))
     recipe = f" · recipe {analysed.recipe.to_json()}" if analysed.recipe else " · recipe not recorded"
-    st.caption(f"Features: `{analysed.path.name}`{recipe}")
+    st.caption(f"Features: {code(analysed.path.name)}{recipe}")
     rows = [
         {
             "checkpoint": short_name(m.name),
@@ -107,7 +107,8 @@ def render_collapsed(splits: list[tuple[str, SplitPredictions]], notes: dict[str
     flags = [(name, *flag) for name, split in splits for flag in split.collapsed_members()]
     for number, (file_name, member, class_name, f1, others) in enumerate(flags):
         st.warning(
-            f"**{short_name(member)}** looks collapsed on **{class_name}** in `{file_name}`: "
+            f"**{plain(short_name(member))}** looks collapsed on **{plain(class_name)}** "
+            f"in {code(file_name)}: "
             f"F1 {pct(f1)} while the other members' median is {pct(others)}.",
             icon=":material/flag:",
         )
@@ -116,7 +117,7 @@ def render_collapsed(splits: list[tuple[str, SplitPredictions]], notes: dict[str
         label = f"Inspect {short_name(member)}"
         render_inspect_button(member, class_name, label, f"inspect_collapse_{number}")
     if not flags:
-        names = ", ".join(f"`{name}`" for name, _ in splits)
+        names = ", ".join(code(name) for name, _ in splits)
         st.success(f"No member's class F1 is 30 points or more below the other members' on {names}.")
 
 
@@ -145,8 +146,8 @@ def render_recorded(context: DashboardContext, reference: ReferenceSplit) -> Non
     st.dataframe(styled, hide_index=True)
     where = "validation" if reference.is_validation else f"{reference.info.split} (no usable validation file)"
     st.caption(
-        f"Recorded: `{context.paths.configuration_analysis_json.name}` or the checkpoint's own metrics. "
-        f"Recomputed: each member unaugmented on `{reference.info.path.name}` ({where} split). "
+        f"Recorded: {code(context.paths.configuration_analysis_json.name)} or the checkpoint's own metrics. "
+        f"Recomputed: each member unaugmented on {code(reference.info.path.name)} ({where} split). "
         f"Differences of {DIFFERENCE_TOLERANCE} points or more are highlighted."
     )
 

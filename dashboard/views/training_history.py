@@ -16,7 +16,7 @@ from core.model.checkpoints import find_ensemble_checkpoints
 from core.training.history import HistorySource, best_epochs, load_history_source
 from core.training.snapshots import TARGET_ACCURACY, epoch_snapshot, history_models, model_epochs, next_epoch
 from dashboard.context import DashboardContext
-from dashboard.plain_text import plain
+from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map
 
 EPOCH_KEY = "history_epoch"
@@ -220,7 +220,7 @@ def render_source(source: HistorySource) -> None:
             f"{plain(source.csv_problem)}. Fix or regenerate the file; showing the {source.origin} meanwhile."
         )
     else:
-        st.caption(f"From `{source.origin}`")
+        st.caption(f"From {code(source.origin)}")
 
 
 def render_page(context: DashboardContext) -> None:
@@ -230,8 +230,8 @@ def render_page(context: DashboardContext) -> None:
     render_source(source)
     if source.empty:
         st.warning(
-            f"No training history to show: no readable `{paths.training_metrics_csv.name}` in "
-            f"`{paths.models_dir}`, and no checkpoint there stores a `history`."
+            f"No training history to show: no readable {code(paths.training_metrics_csv.name)} in "
+            f"{code(paths.models_dir)}, and no checkpoint there stores a `history`."
         )
         st.stop()
     history = source.table

@@ -106,7 +106,7 @@ def test_a_run_without_its_sidecar_is_listed_as_unreadable(tta_run: EvaluationRu
     sidecar_path(orphan).unlink()
     listing = list_runs(tmp_path)
     assert [path for path, _ in listing.runs] == [kept]
-    assert len(listing.unreadable) == 1 and listing.unreadable[0].startswith(f"{orphan}: incomplete")
+    assert len(listing.unreadable) == 1 and listing.unreadable[0][1].startswith(f"{orphan}: incomplete")
 
 
 def test_a_sidecar_of_another_shape_is_refused(tta_run: EvaluationRun, tmp_path: Path) -> None:
@@ -114,4 +114,4 @@ def test_a_sidecar_of_another_shape_is_refused(tta_run: EvaluationRun, tmp_path:
     with sidecar_path(path).open("wb") as handle:
         np.savez(handle, probabilities=tta_run.probabilities[:, :1])
     listing = list_runs(tmp_path)
-    assert listing.runs == [] and "expected (2, 2, 10, 4)" in listing.unreadable[0]
+    assert listing.runs == [] and "expected (2, 2, 10, 4)" in listing.unreadable[0][1]
