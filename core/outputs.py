@@ -106,5 +106,5 @@ def check_outputs(
                     f"{output.path} is an input of this command; writing the {output.kind} there would "
                     "destroy it, so choose another output path"
                 )
-        _check_existing(output, overwrite)
         _check_writable_location(output)
+        _check_existing(output, overwrite)
