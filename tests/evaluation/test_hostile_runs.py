@@ -125,7 +125,7 @@ def test_a_fifo_as_sidecar_or_as_run_never_hangs_the_listing(good_run, tmp_path)
         "members short",
         "no original mode",
         "unknown mode",
-    ],  # fmt: skip
+    ],
 )
 def test_inconsistent_runs_are_refused_on_load_with_the_field_named(change, message, good_run, tmp_path):
     path = saved(good_run, tmp_path)
