@@ -60,29 +60,17 @@ def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
     )
 
 
-def drop_unknown_runs_from_url(openable: list[str]) -> None:
-    """A shared or bookmarked link may name a run that is gone or no longer opens: it falls back
-    to the default choice quietly instead of reopening a broken run on every visit."""
-    named = st.query_params.get_all(RUN_CHOICE_KEY)
-    kept = [name for name in named if name in openable]
-    if kept != named:
-        if kept:
-            st.query_params[RUN_CHOICE_KEY] = kept
-        else:
-            del st.query_params[RUN_CHOICE_KEY]
-
-
-def choose_runs(runs: list[tuple[Path, EvaluationRun]], unreadable: list[tuple[Path, str]]) -> list[str]:
+def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
+    """Only runs that open are offered; a link naming any other run falls back to the default
+    (the query-param binding drops values that are not options)."""
     names = [path.name for path, _ in runs]
-    drop_unknown_runs_from_url(names)
     return st.multiselect(
         "Open a run, or two to compare them",
-        names + [path.name for path, _ in unreadable],
+        names,
         default=names[:1],
         max_selections=2,
         key=RUN_CHOICE_KEY,
         bind="query-params",
-        help="Runs that cannot be opened are listed too; choosing one shows its problem.",
     )
 
 
@@ -95,11 +83,6 @@ def render_run(path: Path, run: EvaluationRun) -> None:
     )
     render_notices(run.warnings, what="warning(s) in this run")
     render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
-
-
-def render_unreadable_run(path: Path, problem: str) -> None:
-    st.subheader(f"Run {code(path.name)}")
-    st.error(f"This run cannot be opened: {plain(problem)}", icon=":material/error:")
 
 
 def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRun]) -> None:
@@ -162,16 +145,13 @@ def render_page(context: DashboardContext) -> None:
             "--out runs/<name>.json`."
         )
         st.stop()
-    if listing.runs:
-        render_listing(listing.runs)
+    if not listing.runs:
+        st.error("None of the run files opens; each one's problem is listed above.")
+        st.stop()
+    render_listing(listing.runs)
     by_name = {path.name: (path, run) for path, run in listing.runs}
-    broken = {path.name: (path, problem) for path, problem in listing.unreadable}
-    chosen = choose_runs(listing.runs, listing.unreadable)
-    for name in chosen:
-        if name in broken:
-            render_unreadable_run(*broken[name])
-    openable = [by_name[name] for name in chosen if name in by_name]
-    if len(openable) == 1:
-        render_run(*openable[0])
-    elif len(openable) == 2:
-        render_comparison(*openable)
+    chosen = [by_name[name] for name in choose_runs(listing.runs)]
+    if len(chosen) == 1:
+        render_run(*chosen[0])
+    elif len(chosen) == 2:
+        render_comparison(*chosen)

@@ -117,3 +117,27 @@ def test_process_killed_mid_run_leaves_the_listing_intact(project: tuple[list[Pa
     assert [path for path, _ in listing.runs] == [existing]
     assert listing.unreadable == []
     assert sorted(p.name for p in runs.iterdir()) == ["earlier.json", "earlier.npz"]
+
+
+def test_a_features_file_replaced_during_the_job_is_named_as_the_cause(
+    project: tuple[list[Path], Path, Path],
+) -> None:
+    """Rows of the old and new file would mix; the job blames the file, not the models, and saves
+    nothing."""
+    checkpoints, features, runs = project
+    replaced = threading.Event()
+
+    def replace_the_file(done: int, total: int) -> None:
+        if not replaced.is_set():
+            other = features.with_name("other.h5")
+            write_features(other, num_videos=12, seed=9)
+            os.replace(other, features)
+            replaced.set()
+
+    request = EvaluationRequest(tuple(checkpoints), features, ("reverse",), batch_size=2, device="cpu")
+    snapshot = JobRegistry().submit(request, runs, on_progress=replace_the_file).wait(60)
+    assert replaced.is_set()
+    assert snapshot.state is JobState.FAILED
+    assert snapshot.error.startswith(f"{features} changed while this job was reading it")
+    assert "gave NaN" not in snapshot.error
+    assert list(runs.iterdir()) == []
