@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,6 +178,23 @@ def foreign_demo_files(paths: ProjectPaths) -> list[Path]:
     return [p for p in files if not _DEMO_FILE.fullmatch(p.relative_to(folder).as_posix())]
 
 
+def remove_earlier_demo_videos(paths: ProjectPaths) -> None:
+    """The files an earlier demo build wrote under data/demo/, and the folders they leave empty;
+    a file the demo did not write stays, even with `--overwrite`."""
+    folder = paths.demo_videos_dir
+    if not folder.is_dir():
+        return
+    foreign = set(foreign_demo_files(paths))
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_dir() and not path.is_symlink():
+            with suppress(OSError):
+                path.rmdir()
+        elif path not in foreign:
+            path.unlink()
+    with suppress(OSError):
+        folder.rmdir()
+
+
 def _check_target_free(paths: ProjectPaths, overwrite: bool) -> None:
     occupied = [p for p in expected_artifacts(paths.root) if p.exists()] + foreign_demo_files(paths)
     if occupied and not overwrite:
@@ -191,7 +208,7 @@ def _check_target_free(paths: ProjectPaths, overwrite: bool) -> None:
 def _generate_videos(
     paths: ProjectPaths, scale: DemoScale, seed: int, stages: _StageProgress
 ) -> dict[str, int]:
-    shutil.rmtree(paths.demo_videos_dir, ignore_errors=True)
+    remove_earlier_demo_videos(paths)
     plans = {
         split: plan_clips(
             split_seed(seed, split),

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core.cli import main
-from core.demo.bundle import foreign_demo_files
+from core.demo.bundle import foreign_demo_files, remove_earlier_demo_videos
 from core.demo.clips import clip_path, plan_clips
 from core.evaluation.runs import EvaluationError, load_run
 from core.model.checkpoints import load_checkpoint, save_checkpoint
@@ -278,3 +278,18 @@ def test_files_a_demo_build_writes_are_not_foreign(tmp_path):
     stray = paths.demo_videos_dir / "train" / "Gaming" / "notes.txt"
     stray.write_text("mine")
     assert foreign_demo_files(paths) == [stray]
+
+
+def test_a_rebuild_removes_only_what_the_demo_wrote(tmp_path):
+    """`demo --overwrite` replaces the demo's own clips; a user's file among them stays."""
+    paths = ProjectPaths.at(tmp_path)
+    made = [clip_path(paths.demo_videos_dir / "train", spec) for spec in plan_clips(30, 2)]
+    for clip in made:
+        clip.parent.mkdir(parents=True, exist_ok=True)
+        clip.write_bytes(b"")
+    stray = paths.demo_videos_dir / "train" / "Gaming" / "notes.txt"
+    stray.write_text("mine")
+    remove_earlier_demo_videos(paths)
+    assert not any(clip.exists() for clip in made)
+    assert stray.read_text() == "mine"
+    assert [p for p in paths.demo_videos_dir.rglob("*") if p.is_file()] == [stray]
