@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.cli import main
 from core.evaluation.runs import load_run, run_evaluation
+from dashboard.plain_text import plain
 from tests.conftest import APP, finish_background_tta
 from tests.factories import write_features, write_project
 
@@ -247,5 +248,5 @@ def test_the_form_offers_a_named_cluster_and_the_run_says_where_it_ran(cluster, 
     assert np.abs(run.probabilities - reference.probabilities).max() <= 1e-5
     app.switch_page("app_pages/6_Evaluation_runs.py").run()
     assert not app.exception, [e.value for e in app.exception]
-    assert any(f"ray cluster {cluster} (cpu)" in c.value for c in app.caption)
+    assert any(f"ray cluster {plain(cluster)} (cpu)" in c.value for c in app.caption)
     assert finish_background_tta() == []
