@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_engine_flags(
         parser,
-        ray_does="an actor pool over row ranges of the features file, shards in OUT.shards/",
+        ray_does="row ranges of the features file predicted by an actor pool",
         actors_help="ensemble actors (default: one per GPU, else one per CPU)",
     )
     parser.set_defaults(func=run)

@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     add_engine_flags(
         parser,
-        ray_does="the members trained in parallel as Ray tasks",
+        ray_does="the members trained in parallel as tasks",
         actors_help="members trained at once (default: all; one GPU each, or the CPUs shared)",
     )
     parser.set_defaults(func=run)
