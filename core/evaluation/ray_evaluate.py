@@ -217,7 +217,7 @@ class RayEvaluation:
         finally:
             if connected:
                 ray.shutdown()
-        return self._merge(shape), placement
+        return self._merge(key, shape), placement
 
     def _rows_per_shard(self, features: FeatureFile, plan: ActorPlan) -> int:
         if self.rows_per_shard:
@@ -274,9 +274,9 @@ class RayEvaluation:
             raise
         end_run(marker)
 
-    def _merge(self, shape: tuple[int, int, int, int]) -> np.ndarray:
+    def _merge(self, key: str, shape: tuple[int, int, int, int]) -> np.ndarray:
         """The run's probabilities from its shards, read one at a time; the shards are then deleted."""
-        shards = list_shards(self.shard_dir)
+        shards = [shard for shard in list_shards(self.shard_dir) if shard.key == key]
         out = np.zeros(shape, np.float32)
         covered = np.zeros(shape[2], bool)
         for shard in shards:
