@@ -24,9 +24,18 @@ from tests.factories import write_features, write_project
 ray = pytest.importorskip("ray")
 
 from core.evaluation import ray_evaluate  # noqa: E402
-from core.evaluation.ray_evaluate import SHARD_SUFFIX, RayEvaluation, list_shards  # noqa: E402
+from core.evaluation.ray_evaluate import (  # noqa: E402
+    SHARD_SUFFIX,
+    ActorPlan,
+    RayEvaluation,
+    Shard,
+    list_shards,
+    missing_ranges,
+    plan_evaluation_actors,
+)
 from core.features.ray_engine import RUN_MARKER_SUFFIX, default_shard_dir  # noqa: E402
 from core.model.checkpoints import find_ensemble_checkpoints  # noqa: E402
+from core.training.ray_train import TaskPlan, plan_member_tasks  # noqa: E402
 
 TRAIN_FLAGS = ["--models", "2", "--epochs", "2", "--batch-size", "4", "--hidden-dim", "8",
                "--lstm-layers", "1", "--heads", "2", "--device", "cpu"]  # fmt: skip
@@ -250,3 +259,26 @@ def test_the_form_offers_a_named_cluster_and_the_run_says_where_it_ran(cluster, 
     assert not app.exception, [e.value for e in app.exception]
     assert any(f"ray cluster {plain(cluster)} (cpu)" in c.value for c in app.caption)
     assert finish_background_tta() == []
+
+
+def test_evaluation_actors_take_one_gpu_each_or_one_cpu_each():
+    assert plan_evaluation_actors({"CPU": 16, "GPU": 4}, None, None) == ActorPlan(4, "cuda", 1)
+    assert plan_evaluation_actors({"CPU": 16, "GPU": 4}, None, "cpu") == ActorPlan(16, "cpu", 0)
+    assert plan_evaluation_actors({"CPU": 2}, 3, None) == ActorPlan(3, "cpu", 0)
+    with pytest.raises(ValueError, match="no GPUs"):
+        plan_evaluation_actors({"CPU": 2}, None, "cuda")
+
+
+def test_members_take_one_gpu_each_or_share_the_cpus():
+    assert plan_member_tasks({"CPU": 16, "GPU": 8}, 4, None, None) == TaskPlan("cuda", 1, 1, 4)
+    assert plan_member_tasks({"CPU": 16}, 4, None, None) == TaskPlan("cpu", 4, 0, 4)
+    assert plan_member_tasks({"CPU": 16}, 4, 2, torch.device("cpu")) == TaskPlan("cpu", 8, 0, 2)
+    with pytest.raises(ValueError, match="no GPUs"):
+        plan_member_tasks({"CPU": 16}, 4, None, torch.device("cuda"))
+
+
+def test_only_the_rows_no_shard_holds_are_predicted_again():
+    finished = [Shard(Path(), "k", 2, 4), Shard(Path(), "k", 7, 9)]
+    assert missing_ranges(12, finished, 2) == [(0, 2), (4, 6), (6, 7), (9, 11), (11, 12)]
+    assert missing_ranges(5, [], 10) == [(0, 5)]
+    assert missing_ranges(4, [Shard(Path(), "k", 0, 4)], 2) == []
