@@ -72,13 +72,14 @@ def cluster_address() -> str | None:
 
 
 def split_engine(request: EvaluationRequest, run_path: Path) -> SplitEngine | None:
-    """None for this process; a cluster run keeps no shards when it fails or is cancelled, since
-    the next run from the app gets a new file name and could not resume from them."""
+    """None for this process. A cluster run keeps no shards when it fails or is cancelled, since
+    the next run from the app gets a new file name and could not resume from them; the app stays
+    joined to the cluster, so that runs which overlap share one connection."""
     if request.engine == LOCAL_ENGINE:
         return None
     from core.evaluation.ray_evaluate import RayEvaluation  # Ray is optional: imported for cluster runs only
 
-    return RayEvaluation.beside(run_path, keep_shards=False)
+    return RayEvaluation.beside(run_path, keep_shards=False, stay_connected=True)
 
 
 @dataclass(frozen=True)

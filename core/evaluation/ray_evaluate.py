@@ -186,6 +186,9 @@ class RayEvaluation:
     that would leave actors idle."""
     keep_shards: bool = True
     """Whether an interrupted or failed run leaves its shards for the next run to resume from."""
+    stay_connected: bool = False
+    """Keep this process joined to the cluster after the run: the app's runs may overlap, and one
+    that ended must not disconnect another."""
 
     @classmethod
     def beside(cls, run_path: Path, **options: Any) -> RayEvaluation:
@@ -215,7 +218,7 @@ class RayEvaluation:
                 self._predict_into_shards(todo, job, plan, progress)
             placement = Placement(plan.device, RAY_ENGINE, _cluster_address())
         finally:
-            if connected:
+            if connected and not self.stay_connected:
                 ray.shutdown()
         return self._merge(key, shape), placement
 
