@@ -8,7 +8,12 @@ Floor: the members' LSTMs alone over every (mode, video) sequence at its true le
 unpadded batches: the fp32 work any exact implementation must do, so reference / floor bounds
 what such an implementation can gain on this machine.
 
+With --engine ray it instead compares the two engines of `python -m core evaluate` (local and a
+Ray instance on this machine), the Ray driver's peak memory at 10k and 100k videos, and the
+per-actor rate that capacity plans use (bench/inference_engines.py says how).
+
     python bench/bench_inference.py --videos 32
+    python bench/bench_inference.py --engine ray
 """
 
 from __future__ import annotations
@@ -103,7 +108,19 @@ def main() -> None:
     parser.add_argument("--videos", type=int, default=32)
     parser.add_argument("--short-fraction", type=float, default=0.25, help="share of videos shorter than 73")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--engine", choices=("local", "ray"), default="local", help="ray: compare the two engines"
+    )
+    parser.add_argument("--sizes", type=int, nargs=2, default=(10_000, 100_000), help="--engine ray: videos")
+    parser.add_argument(
+        "--full-videos", type=int, default=6, help="--engine ray: full-size videos for the per-actor rate"
+    )
     args = parser.parse_args()
+    if args.engine == "ray":
+        from bench.inference_engines import compare_engines
+
+        compare_engines(list(args.sizes), args.full_videos)
+        return
     torch.set_num_threads(args.threads)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     data = make_split(args.videos, args.short_fraction)

@@ -8,7 +8,8 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from core.evaluation.jobs import EvaluationRequest, JobRegistry, JobSnapshot, JobState
+from core.evaluation.jobs import EvaluationRequest, JobRegistry, JobSnapshot, JobState, cluster_address
+from core.evaluation.runs import LOCAL_ENGINE
 from core.features.inventory import feature_files
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.model.inference import DEFAULT_BATCH_SIZE
@@ -22,6 +23,7 @@ SESSION_JOBS_KEY = "evaluation_jobs"
 ANNOUNCED_KEY = "evaluation_jobs_announced"
 AUGMENTED_MODES = tuple(m for m in TTA_MODES if m != "original")
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "GPU"}
+ENGINE_LABELS = {LOCAL_ENGINE: "This machine", "ray": "Ray cluster"}
 POLL_EVERY = "2s"
 FORM_OPEN_KEY = "eval_form_open"
 FORM_PROBLEM_KEY = "eval_form_problem"
@@ -79,6 +81,7 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
                 "Device", devices, index=len(devices) - 1, format_func=DEVICE_LABELS.get, horizontal=True,
                 key="eval_device",
             )  # fmt: skip
+            render_engine_choice()
             st.number_input("Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size")
             st.form_submit_button(
                 "Start evaluation",
@@ -91,13 +94,25 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
             st.error(problem)
 
 
+def render_engine_choice() -> None:
+    """Offered only when a Ray cluster is named (RAY_ADDRESS) and Ray is installed here."""
+    address = cluster_address()
+    if address is None:
+        return
+    st.radio(
+        "Engine", list(ENGINE_LABELS), format_func=ENGINE_LABELS.get, horizontal=True, key="eval_engine",
+        help=f"Ray cluster: the ensemble runs on the actors of the cluster at {address} (RAY_ADDRESS), "
+        "one GPU each where it has GPUs; Device applies to this machine only.",
+    )  # fmt: skip
+
+
 def submit_evaluation(registry: JobRegistry, runs_dir: Path) -> None:
     """Form callback (it runs before the script, so it may still close the expander)."""
     state = st.session_state
     modes = tuple(state["eval_modes"]) if state["eval_tta"] else ()
     problem = start_job(
         registry, runs_dir, state["eval_checkpoints"], state["eval_features"], modes,
-        state["eval_device"], state["eval_batch_size"],
+        state["eval_device"], state["eval_batch_size"], state.get("eval_engine", LOCAL_ENGINE),
     )  # fmt: skip
     if problem:
         state[FORM_PROBLEM_KEY] = problem
@@ -113,13 +128,14 @@ def start_job(
     modes: tuple[str, ...],
     device: str,
     batch_size: int,
+    engine: str = LOCAL_ENGINE,
 ) -> str | None:
     """Submit the run; the reason it cannot start, or None."""
     if not checkpoints:
         return "Choose at least one checkpoint."
     if st.session_state.get("eval_tta") and not modes:
         return "TTA is on but no mode is chosen: pick at least one TTA mode or turn TTA off."
-    request = EvaluationRequest(tuple(checkpoints), features, modes, int(batch_size), device)
+    request = EvaluationRequest(tuple(checkpoints), features, modes, int(batch_size), device, engine)
     job = registry.submit(request, runs_dir)
     st.session_state[SESSION_JOBS_KEY] = [*st.session_state.get(SESSION_JOBS_KEY, []), job.job_id]
     registry.forget_finished()

@@ -9,7 +9,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.evaluation.runs import check_run_outputs, resolve_checkpoint_paths, run_evaluation, save_run
+from core.commands.cluster import add_engine_flags, import_ray_module
+from core.evaluation.runs import (
+    SplitEngine,
+    check_run_outputs,
+    resolve_checkpoint_paths,
+    run_evaluation,
+    save_run,
+)
 from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
 
@@ -33,10 +40,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing file at --out or its sidecar"
     )
+    add_engine_flags(
+        parser,
+        ray_does="row ranges of the features file predicted by an actor pool",
+        actors_help="ensemble actors (default: one per GPU, else one per CPU)",
+    )
     parser.set_defaults(func=run)
 
 
+def ray_engine(args: argparse.Namespace) -> SplitEngine:
+    module = import_ray_module("core.evaluation.ray_evaluate")
+    return module.RayEvaluation.beside(args.out, address=args.address, actors=args.actors, device=args.device)
+
+
 def run(args: argparse.Namespace) -> int:
+    engine = ray_engine(args) if args.engine == "ray" else None
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
     check_run_outputs(args.out, overwrite=args.overwrite, inputs=[args.features, *paths])
     with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
@@ -53,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             progress=progress,
             warnings=warnings,
+            engine=engine,
         )
     # Missing or skipped members do not stop the run; each is said once, and kept in the run.
     for warning in result.warnings:
@@ -60,5 +79,7 @@ def run(args: argparse.Namespace) -> int:
     save_run(result, args.out)
     for name, scores in result.scores.items():
         print(f"{name:28s} accuracy {scores.accuracy:5.1f}%  weighted F1 {scores.f1_weighted:5.1f}%")
+    if result.engine != "local":
+        print(f"ran on the {result.engine} cluster at {result.address} ({result.device})")
     print(f"wrote {args.out}")
     return 0

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import torch
 
+from core.commands.cluster import add_engine_flags, import_ray_module
 from core.model.network import TemporalModelConfig
 from core.training.batches import AugmentationConfig
-from core.training.ensemble import load_training_splits, train_ensemble
+from core.training.ensemble import MemberRunner, load_training_splits, train_ensemble, train_here
 from core.training.member import TrainingConfig, TrainingProgress
 
 DEFAULTS = TrainingConfig()
@@ -53,7 +54,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--heads", type=int, default=MODEL_DEFAULTS.num_attention_heads)
     parser.add_argument("--dropout", type=float, default=MODEL_DEFAULTS.dropout)
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    add_engine_flags(
+        parser,
+        ray_does="the members trained in parallel as tasks",
+        actors_help="members trained at once (default: all; one GPU each, or the CPUs shared)",
+    )
     parser.set_defaults(func=run)
+
+
+def member_runner(args: argparse.Namespace) -> MemberRunner:
+    if args.engine == "local":
+        return train_here
+    ray_train = import_ray_module("core.training.ray_train")
+    return ray_train.RayTraining(address=args.address, parallel=args.actors)
 
 
 def training_config_from_args(args: argparse.Namespace) -> TrainingConfig:
@@ -100,6 +113,7 @@ def format_progress(progress: TrainingProgress) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    runner = member_runner(args)
     train, val = load_training_splits(args.features)
     print(f"train: {train.num_videos} videos, val: {val.num_videos} videos, {train.feature_dim}-d features")
     report = train_ensemble(
@@ -113,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         device=torch.device(args.device) if args.device else None,
         progress=lambda p: print(format_progress(p), flush=True),
+        runner=runner,
     )
     for problem in report.rejected:
         print(f"warning: {problem}", file=sys.stderr)

@@ -5,7 +5,9 @@ Nothing here knows about Streamlit; the app keeps one `JobRegistry` per process 
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -14,8 +16,10 @@ from enum import StrEnum
 from pathlib import Path
 
 from core.evaluation.runs import (
+    LOCAL_ENGINE,
     EvaluationCancelled,
     EvaluationError,
+    SplitEngine,
     check_run_outputs,
     default_run_path,
     run_evaluation,
@@ -46,6 +50,8 @@ class EvaluationRequest:
     tta_modes: tuple[str, ...] = ()
     batch_size: int = DEFAULT_BATCH_SIZE
     device: str = "cpu"
+    engine: str = LOCAL_ENGINE
+    """`local`, or `ray`: the Ray cluster at RAY_ADDRESS, whose actors take its GPUs if it has any."""
 
     @property
     def label(self) -> str:
@@ -55,7 +61,25 @@ class EvaluationRequest:
 
     def describe(self) -> str:
         tta = f"TTA {', '.join(self.tta_modes)}" if self.tta_modes else "no TTA"
-        return f"{len(self.checkpoints)} checkpoint(s) on {self.features.name}, {tta}, {self.device}"
+        where = self.device if self.engine == LOCAL_ENGINE else f"{self.engine} cluster"
+        return f"{len(self.checkpoints)} checkpoint(s) on {self.features.name}, {tta}, {where}"
+
+
+def cluster_address() -> str | None:
+    """The Ray cluster the app can run evaluations on: RAY_ADDRESS, when Ray is installed here."""
+    address = os.environ.get("RAY_ADDRESS", "").strip()
+    return address if address and importlib.util.find_spec("ray") is not None else None
+
+
+def split_engine(request: EvaluationRequest, run_path: Path) -> SplitEngine | None:
+    """None for this process. A cluster run keeps no shards when it fails or is cancelled, since
+    the next run from the app gets a new file name and could not resume from them; the app stays
+    joined to the cluster, so that runs which overlap share one connection."""
+    if request.engine == LOCAL_ENGINE:
+        return None
+    from core.evaluation.ray_evaluate import RayEvaluation  # Ray is optional: imported for cluster runs only
+
+    return RayEvaluation.beside(run_path, keep_shards=False, stay_connected=True)
 
 
 @dataclass(frozen=True)
@@ -134,6 +158,7 @@ class EvaluationJob:
         try:
             path = default_run_path(self._runs_dir, request.label)
             check_run_outputs(path, inputs=[request.features, *request.checkpoints])
+            engine = split_engine(request, path)
             run = run_evaluation(
                 list(request.checkpoints),
                 request.features,
@@ -141,6 +166,7 @@ class EvaluationJob:
                 batch_size=request.batch_size,
                 device=request.device,
                 progress=self._progress,
+                engine=engine,
             )
             if self._cancel.is_set():
                 raise EvaluationCancelled(f"evaluation {self.job_id} cancelled")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ import torch
 from core.atomic import atomic_paths
 from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
-from core.features.store import open_features
+from core.features.store import FeatureFile, open_features
 from core.model.checkpoints import find_ensemble_checkpoints, missing_ensemble_members
 from core.model.ensemble import (
     Ensemble,
@@ -41,6 +41,7 @@ from core.outputs import PlannedOutput, check_outputs
 RUN_FORMAT = "video-classifier-evaluation/2"
 JSON_ONLY_RUN_FORMAT = "video-classifier-evaluation/1"
 SIDECAR_SUFFIX = ".npz"
+LOCAL_ENGINE = "local"
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -71,6 +72,10 @@ class EvaluationRun:
     scores: dict[str, Scores]
     probabilities: np.ndarray
     elapsed_s: float
+    engine: str = LOCAL_ENGINE
+    """Where the probabilities were computed: `local` (this process) or `ray` (a cluster)."""
+    address: str = ""
+    """The Ray cluster's address, for `ray`."""
 
     @property
     def num_videos(self) -> int:
@@ -83,6 +88,30 @@ class EvaluationRun:
     def predictor_probabilities(self) -> dict[str, np.ndarray]:
         """[videos, classes] per predictor, derived from the member/mode array."""
         return predictor_probabilities(self.probabilities, self.members, self.tta_modes)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a split's probabilities were computed."""
+
+    device: str
+    engine: str = LOCAL_ENGINE
+    address: str = ""
+
+
+class SplitEngine(Protocol):
+    """Predicts a split outside this process (`--engine ray`): given the members' files (checked
+    here first), the open features file and the modes, the probabilities [members, modes, videos,
+    classes] and where they were computed."""
+
+    def __call__(
+        self,
+        checkpoints: Sequence[Path],
+        features: FeatureFile,
+        modes: tuple[str, ...],
+        batch_size: int,
+        progress: ProgressCallback | None,
+    ) -> tuple[np.ndarray, Placement]: ...
 
 
 def resolve_checkpoint_paths(
@@ -141,11 +170,14 @@ def run_evaluation(
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
     warnings: Sequence[str] = (),
+    engine: SplitEngine | None = None,
 ) -> EvaluationRun:
-    """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split."""
+    """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split.
+    With an `engine`, the members and the file are checked here (members on CPU) and the engine
+    computes the probabilities."""
     started = time.perf_counter()
     device = torch.device(device) if device is not None else default_device()
-    ensemble = usable_ensemble(checkpoint_paths, device)
+    ensemble = usable_ensemble(checkpoint_paths, device if engine is None else "cpu")
     # Streamed from disk a chunk at a time: memory does not grow with the split's size.
     with open_features(features_path) as feature_set:
         feature_set.require_videos()
@@ -153,7 +185,11 @@ def run_evaluation(
         if problems:
             raise EvaluationError("; ".join(problems))
         modes = computed_modes(tta_modes)
-        probabilities = predict_split(ensemble.models, feature_set, modes, batch_size, device, progress)
+        if engine is None:
+            probabilities = predict_split(ensemble.models, feature_set, modes, batch_size, device, progress)
+            placement = Placement(str(device))
+        else:
+            probabilities, placement = engine(ensemble.paths, feature_set, modes, batch_size, progress)
     predictors = predictor_probabilities(probabilities, ensemble.names, modes)
     return EvaluationRun(
         created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -161,7 +197,7 @@ def run_evaluation(
         checkpoints=[str(Path(p).resolve()) for p in checkpoint_paths],
         members=ensemble.names,
         tta_modes=list(modes),
-        device=str(device),
+        device=placement.device,
         batch_size=batch_size,
         class_names=list(feature_set.class_names),
         video_names=list(feature_set.video_names),
@@ -174,6 +210,8 @@ def run_evaluation(
         scores=score_predictors(feature_set.labels, predictors, len(feature_set.class_names)),
         probabilities=probabilities.astype(np.float32),
         elapsed_s=round(time.perf_counter() - started, 3),
+        engine=placement.engine,
+        address=placement.address,
     )
 
 
@@ -205,6 +243,8 @@ def _run_document(run: EvaluationRun, sidecar_name: str) -> dict[str, Any]:
         "warnings": run.warnings,
         "predictors": {name: scores.to_dict() for name, scores in run.scores.items()},
         "elapsed_s": run.elapsed_s,
+        "engine": run.engine,
+        "address": run.address,
     }
 
 
@@ -345,6 +385,8 @@ def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun
         scores={name: Scores.from_dict(scores) for name, scores in document["predictors"].items()},
         probabilities=_stored_probabilities(path, document),
         elapsed_s=float(document.get("elapsed_s") or 0.0),
+        engine=str(document.get("engine") or LOCAL_ENGINE),
+        address=str(document.get("address") or ""),
     )
     _check_consistent(run)
     return run

@@ -150,7 +150,7 @@ def end_earlier_runs(shard_dir: Path) -> None:
 
 
 @contextmanager
-def _landing(marker: Path) -> Iterator[bool]:
+def landing(marker: Path) -> Iterator[bool]:
     """Held while a shard lands: True when the shard's run has not ended."""
     try:
         handle = marker.open("rb")
@@ -170,7 +170,7 @@ def write_shard(
     unless the run has ended; returns what happened to each video."""
     recipe = FeatureRecipe.from_json(recipe_json)
     errors = [str(e) for e in batch["error"]]
-    with _landing(Path(marker)) as live:
+    with landing(Path(marker)) as live:
         if live and any(not e for e in errors):
             _write_shard_file(batch, errors, recipe, class_names, Path(marker).parent)
     return {"name": batch["name"], "error": batch["error"]}
@@ -251,13 +251,13 @@ def merge_shards(entries: Sequence[VideoEntry], index: _ShardIndex, writer: Feat
     return len(pending)
 
 
-def remove_shards(shard_dir: Path, files: Sequence[Path]) -> None:
+def remove_shards(shard_dir: Path, files: Sequence[Path], suffix: str = SHARD_SUFFIX) -> None:
     """Removes `files`, then the folder once nothing else is in it.
 
     Callers have ended every run on the folder, so no task can be writing a shard: a shard's
     temp file still there was left by a task killed mid-write (Ray cancels with force) and
     goes too, whatever process id it names."""
-    for path in [*files, *temp_files_in(shard_dir, f"*{SHARD_SUFFIX}")]:
+    for path in [*files, *temp_files_in(shard_dir, f"*{suffix}")]:
         path.unlink(missing_ok=True)
     if shard_dir.is_dir() and not any(shard_dir.iterdir()):
         shard_dir.rmdir()
@@ -347,7 +347,7 @@ def decode_memory_bytes(recipe: FeatureRecipe) -> int:
     return DECODE_WORKER_BYTES + 2 * recipe.num_frames * recipe.image_size**2 * 3
 
 
-def _connect(address: str | None) -> bool:
+def connect(address: str | None) -> bool:
     """Join (or start) a cluster unless this process already has one; True when we connected."""
     if ray.is_initialized():
         return False
@@ -411,7 +411,7 @@ def _featurise_into_shards(
 ) -> list[tuple[str, str]]:
     """Runs the pipeline over `rows`; returns the (name, reason) of the videos it could not read.
     However it ends, no shard of this run lands after it returns or raises."""
-    connected = _connect(cluster.address)
+    connected = connect(cluster.address)
     marker = start_run(job.shard_dir)
     try:
         plan = plan_actors(ray.cluster_resources(), cluster.actors, device)

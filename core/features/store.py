@@ -237,6 +237,21 @@ class FeatureFile:
             # next one is read, doubling peak memory.
             yield FeatureChunk(start, self._read_checked_rows(start, start + rows))
 
+    def read_range(self, start: int, stop: int) -> FeatureSet:
+        """Rows `start .. stop` as a split of their own, NaN-checked like `iter_chunks`: how a
+        worker reads its share of a file without touching the rest."""
+        if not 0 <= start < stop <= self.num_videos:
+            raise IndexError(f"{self.path}: rows {start}..{stop} out of range 0..{self.num_videos}")
+        return FeatureSet(
+            features=self._read_checked_rows(start, stop),
+            labels=self.labels[start:stop].copy(),
+            num_frames=self.num_frames[start:stop].copy(),
+            video_names=self.video_names[start:stop],
+            class_names=list(self.class_names),
+            recipe=self.recipe,
+            path=self.path,
+        )
+
     def _read_checked_rows(self, start: int, stop: int) -> np.ndarray:
         features = np.asarray(self._h5["features"][start:stop], dtype=np.float32)
         problem = _bad_rows_message(features, start, self.video_names)

@@ -7,7 +7,7 @@ with the unfinished members (an unfinished member restarts from its first epoch)
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,39 @@ from core.training.member import (
 RESUME_MUST_MATCH = (
     "model_config", "training_config", "member_training_configs", "feature_recipe", "num_models"
 )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MemberJob:
+    """One member to train: its number (its seed follows) and its recipe."""
+
+    member: int
+    config: TrainingConfig
+
+
+MemberRunner = Callable[
+    [FeatureSet, FeatureSet, TemporalModelConfig, Sequence[MemberJob], torch.device | None,
+     Callable[[EpochRecord], None]],
+    Iterable[tuple[int, MemberResult]],
+]  # fmt: skip
+"""Trains the members and yields each as it finishes, calling back once per epoch; this process
+trains them one after another (`train_here`), `core.training.ray_train` in parallel on a cluster."""
+
+
+def train_here(
+    train: FeatureSet,
+    val: FeatureSet,
+    model_config: TemporalModelConfig,
+    jobs: Sequence[MemberJob],
+    device: torch.device | None,
+    on_epoch: Callable[[EpochRecord], None],
+) -> Iterator[tuple[int, MemberResult]]:
+    for job in jobs:
+        result = train_member(
+            train, val, model_config=model_config, config=job.config, member=job.member, device=device,
+            on_epoch=on_epoch,
+        )  # fmt: skip
+        yield job.member, result
 
 
 @dataclass
@@ -132,11 +165,13 @@ class TrainingArtifacts:
         self.rows = [row for row in self.rows if row["model"] != member]
 
     def write_csv(self) -> None:
+        """Rows by member and epoch, however the members' epochs arrived (in parallel on a cluster)."""
+        rows = sorted(self.rows, key=lambda row: (row["model"], row["epoch"]))
         columns = [
             "model", "epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr",
             *(f"class_{k}_f1" for k in range(self.num_classes)), "time_s",
         ]  # fmt: skip
-        atomic_write_text(self.csv_path, pd.DataFrame(self.rows, columns=columns).to_csv(index=False))
+        atomic_write_text(self.csv_path, pd.DataFrame(rows, columns=columns).to_csv(index=False))
 
     def add_member(
         self, member: int, result: MemberResult, class_names: list[str], config: TrainingConfig
@@ -205,10 +240,12 @@ def train_ensemble(
     overwrite: bool = False,
     device: torch.device | None = None,
     progress: Callable[[TrainingProgress], None] | None = None,
+    runner: MemberRunner = train_here,
 ) -> EnsembleReport:
     """Train members 1..num_models and write `best_ensemble_model_{i}.pt`, `training_metrics.csv`
     and `configuration_analysis.json` into `out_dir`. `member_configs` replaces `config` for the
-    members it names (the demo trains one member a different way)."""
+    members it names (the demo trains one member a different way). Each member's files are
+    written as soon as it finishes, whichever `runner` trains it."""
     _check_compatible(train, val)
     config = config or TrainingConfig()
     member_configs = dict(member_configs or {})
@@ -233,41 +270,19 @@ def train_ensemble(
     done = _prepare_output(artifacts, resume=resume, overwrite=overwrite)
     artifacts.write_json()
     artifacts.write_csv()
+    jobs = [MemberJob(m, member_configs.get(m, config)) for m in range(1, num_models + 1) if m not in done]
+    for job in jobs:
+        artifacts.drop_member_rows(job.member)
+
+    def on_epoch(record: EpochRecord) -> None:
+        artifacts.add_epoch(record)
+        if progress is not None:
+            progress(TrainingProgress(record.model, num_models, record, config.max_epochs))
+
     trained = []
-    for member in range(1, num_models + 1):
-        if member in done:
-            continue
-        artifacts.drop_member_rows(member)
-        member_config = member_configs.get(member, config)
-
-        def on_epoch(record: EpochRecord, member: int = member) -> None:
-            artifacts.add_epoch(record)
-            if progress is not None:
-                progress(TrainingProgress(member, num_models, record, config.max_epochs))
-
-        result = train_member(
-            train,
-            val,
-            model_config=model_config,
-            config=member_config,
-            member=member,
-            device=device,
-            on_epoch=on_epoch,
-        )
-        save_checkpoint(
-            artifacts.checkpoint_path(member),
-            result.model,
-            epoch=result.best_epoch,
-            best_val_acc=result.best_val_acc,
-            metrics=result.best_metrics.to_dict(),
-            history=result.history,
-            optimizer_state=result.optimizer_state,
-            class_names=train.class_names,
-            recipe=train.recipe,
-            seed=member_config.member_seed(member),
-            training_config=member_config.to_dict(),
-        )
-        artifacts.add_member(member, result, list(train.class_names), member_config)
+    configs = {job.member: job.config for job in jobs}
+    for member, result in runner(train, val, model_config, jobs, device, on_epoch):
+        _save_member(artifacts, member, result, train, configs[member])
         trained.append(member)
     return EnsembleReport(
         out_dir=artifacts.out_dir,
@@ -277,6 +292,25 @@ def train_ensemble(
         summary=json.loads(artifacts.json_path.read_text(encoding="utf-8")),
         rejected=artifacts.rejected,
     )
+
+
+def _save_member(
+    artifacts: TrainingArtifacts, member: int, result: MemberResult, train: FeatureSet, config: TrainingConfig
+) -> None:
+    save_checkpoint(
+        artifacts.checkpoint_path(member),
+        result.model,
+        epoch=result.best_epoch,
+        best_val_acc=result.best_val_acc,
+        metrics=result.best_metrics.to_dict(),
+        history=result.history,
+        optimizer_state=result.optimizer_state,
+        class_names=train.class_names,
+        recipe=train.recipe,
+        seed=config.member_seed(member),
+        training_config=config.to_dict(),
+    )
+    artifacts.add_member(member, result, list(train.class_names), config)
 
 
 def _prepare_output(artifacts: TrainingArtifacts, *, resume: bool, overwrite: bool) -> list[int]:

@@ -15,7 +15,7 @@ from core.evaluation.run_compare import (
     composition_differences,
     runs_table,
 )
-from core.evaluation.runs import EvaluationRun, list_runs
+from core.evaluation.runs import LOCAL_ENGINE, EvaluationRun, list_runs
 from dashboard.context import DashboardContext
 from dashboard.navigation import render_open_in_classify
 from dashboard.notices import render_notices
@@ -74,11 +74,17 @@ def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
     )
 
 
+def where_it_ran(run: EvaluationRun) -> str:
+    if run.engine == LOCAL_ENGINE:
+        return run.device
+    return f"{run.engine} cluster {plain(run.address)} ({run.device})"
+
+
 def render_run(path: Path, run: EvaluationRun) -> None:
     st.subheader(f"Run {code(path.name)}")
     st.caption(
         f"{plain(Path(run.features_file).name)} · {run.num_videos} videos · members "
-        f"{plain(', '.join(run.members))} · TTA modes {', '.join(run.tta_modes)} · {run.device} · "
+        f"{plain(', '.join(run.members))} · TTA modes {', '.join(run.tta_modes)} · {where_it_ran(run)} · "
         f"{run.elapsed_s:.1f} s"
     )
     render_notices(run.warnings, what="warning(s) in this run")
