@@ -9,7 +9,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from core.evaluation.runs import check_run_outputs, resolve_checkpoint_paths, run_evaluation, save_run
+from core.evaluation.runs import (
+    apply_swaps,
+    check_run_outputs,
+    parse_swap,
+    resolve_checkpoint_paths,
+    run_evaluation,
+    save_run,
+)
 from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
 
@@ -33,11 +40,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing file at --out or its sidecar"
     )
+    parser.add_argument(
+        "--swap",
+        action="append",
+        default=[],
+        metavar="K=PATH",
+        help="evaluate the ensemble with member K replaced by the checkpoint PATH (repeatable)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
+    paths, swaps = apply_swaps(paths, dict(parse_swap(text) for text in args.swap))
     check_run_outputs(args.out, overwrite=args.overwrite, inputs=[args.features, *paths])
     with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
 
@@ -53,11 +68,14 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             progress=progress,
             warnings=warnings,
+            swaps=swaps,
         )
     # Missing or skipped members do not stop the run; each is said once, and kept in the run.
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     save_run(result, args.out)
+    for member, path in swaps.items():
+        print(f"{member} swapped for {path}")
     for name, scores in result.scores.items():
         print(f"{name:28s} accuracy {scores.accuracy:5.1f}%  weighted F1 {scores.f1_weighted:5.1f}%")
     print(f"wrote {args.out}")

@@ -14,7 +14,7 @@ import stat
 import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,11 @@ from core.atomic import atomic_paths
 from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
 from core.features.store import open_features
-from core.model.checkpoints import find_ensemble_checkpoints, missing_ensemble_members
+from core.model.checkpoints import (
+    ensemble_member_number,
+    find_ensemble_checkpoints,
+    missing_ensemble_members,
+)
 from core.model.ensemble import (
     Ensemble,
     class_count_problem,
@@ -71,6 +75,8 @@ class EvaluationRun:
     scores: dict[str, Scores]
     probabilities: np.ndarray
     elapsed_s: float
+    swaps: dict[str, str] = field(default_factory=dict)
+    """Member name -> the checkpoint that stood in for it (`evaluate --swap K=PATH`)."""
 
     @property
     def num_videos(self) -> int:
@@ -103,6 +109,33 @@ def resolve_checkpoint_paths(
         f"{folder}: best_ensemble_model_{n}.pt is missing; the ensemble uses the others" for n in missing
     ]
     return found, warnings
+
+
+def parse_swap(text: str) -> tuple[int, Path]:
+    """`K=PATH` from the command line."""
+    number, separator, path = text.partition("=")
+    if not separator or not number.strip().isdigit() or not path:
+        raise EvaluationError(
+            f"--swap {text!r}: expected K=PATH, e.g. --swap 1=candidates/best_ensemble_model_1.pt"
+        )
+    return int(number), Path(path)
+
+
+def apply_swaps(paths: Sequence[Path], swaps: Mapping[int, Path]) -> tuple[list[Path], dict[str, str]]:
+    """The ensemble with member K's checkpoint replaced by `swaps[K]`, and the record of it
+    (original member name -> the checkpoint used instead)."""
+    swapped, record = list(paths), {}
+    numbers = [ensemble_member_number(p) for p in paths]
+    for member, candidate in swaps.items():
+        if member not in numbers:
+            held = ", ".join(str(n) for n in numbers if n is not None) or "none"
+            raise EvaluationError(f"--swap {member}=...: the ensemble has no member {member} (it has {held})")
+        if not candidate.is_file():
+            raise EvaluationError(f"{candidate}: --swap {member}=... names no checkpoint file")
+        index = numbers.index(member)
+        record[swapped[index].stem] = str(candidate.resolve())
+        swapped[index] = candidate
+    return swapped, record
 
 
 def computed_modes(tta_modes: Sequence[str]) -> tuple[str, ...]:
@@ -141,8 +174,10 @@ def run_evaluation(
     device: torch.device | str | None = None,
     progress: ProgressCallback | None = None,
     warnings: Sequence[str] = (),
+    swaps: Mapping[str, str] | None = None,
 ) -> EvaluationRun:
-    """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split."""
+    """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split.
+    `swaps` records which members `checkpoint_paths` already replaced (see `apply_swaps`)."""
     started = time.perf_counter()
     device = torch.device(device) if device is not None else default_device()
     ensemble = usable_ensemble(checkpoint_paths, device)
@@ -174,6 +209,7 @@ def run_evaluation(
         scores=score_predictors(feature_set.labels, predictors, len(feature_set.class_names)),
         probabilities=probabilities.astype(np.float32),
         elapsed_s=round(time.perf_counter() - started, 3),
+        swaps=dict(swaps or {}),
     )
 
 
@@ -205,6 +241,7 @@ def _run_document(run: EvaluationRun, sidecar_name: str) -> dict[str, Any]:
         "warnings": run.warnings,
         "predictors": {name: scores.to_dict() for name, scores in run.scores.items()},
         "elapsed_s": run.elapsed_s,
+        "swaps": run.swaps,
     }
 
 
@@ -313,6 +350,9 @@ def _check_document(document: Mapping[str, Any]) -> None:
             raise ValueError(f"'{key}' is missing")
         if not isinstance(document[key], kind):
             raise ValueError(f"'{key}' should be a {kind.__name__}, found {type(document[key]).__name__}")
+    swaps = document.get("swaps", {})
+    if not isinstance(swaps, dict) or not all(isinstance(v, str) for v in swaps.values()):
+        raise ValueError("'swaps' should map member names to checkpoint paths")
     if not all(isinstance(label, int) and not isinstance(label, bool) for label in document["labels"]):
         raise ValueError("'labels' should hold whole class numbers")
     for key in ("video_names", "members", "tta_modes", "class_names"):
@@ -345,6 +385,7 @@ def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun
         scores={name: Scores.from_dict(scores) for name, scores in document["predictors"].items()},
         probabilities=_stored_probabilities(path, document),
         elapsed_s=float(document.get("elapsed_s") or 0.0),
+        swaps=dict(document.get("swaps", {})),
     )
     _check_consistent(run)
     return run
@@ -357,7 +398,9 @@ def _check_consistent(run: EvaluationRun) -> None:
     if not run.class_names:
         raise ValueError("'class_names' is empty")
     if len(run.labels) and (run.labels.min() < 0 or run.labels.max() >= len(run.class_names)):
-        raise ValueError(f"a label is outside the {len(run.class_names)} classes (0..{len(run.class_names) - 1})")
+        raise ValueError(
+            f"a label is outside the {len(run.class_names)} classes (0..{len(run.class_names) - 1})"
+        )
     if not run.members:
         raise ValueError("'members' is empty")
     if not run.tta_modes or run.tta_modes[0] != "original":
