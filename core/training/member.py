@@ -157,7 +157,8 @@ def _loader(dataset: SequenceDataset, batch_size: int, *, sampler: Any = None) -
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=pad_collate)
 
 
-def _train_loader(train: FeatureSet, config: TrainingConfig, seed: int) -> DataLoader:
+def training_batches(train: FeatureSet, config: TrainingConfig, seed: int) -> DataLoader:
+    """Batches of the training split, sampled as the recipe says."""
     dataset = SequenceDataset(
         train.features, train.num_frames, train.labels, augmentation=config.augmentation, seed=seed
     )
@@ -258,7 +259,7 @@ def train_member(
     schedule = EpochCosineRestarts(
         optimizer, t0_epochs=config.restart_epochs, t_mult=config.restart_mult, eta_min=config.eta_min
     )
-    train_loader = _train_loader(train, config, seed)
+    train_loader = training_batches(train, config, seed)
     val_loader = _loader(SequenceDataset(val.features, val.num_frames, val.labels), config.batch_size)
 
     best: dict[str, Any] = {"val_acc": -1.0}
