@@ -21,7 +21,9 @@ from tests.factories import write_features, write_project
 
 
 def folder_digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()
+    }
 
 
 def test_retraining_the_demos_collapsed_member_fixes_animation_and_keeps_the_ensemble(
@@ -56,7 +58,9 @@ def test_retraining_the_demos_collapsed_member_fixes_animation_and_keeps_the_ens
     assert provenance["complete"] and provenance["member"] == 1 and provenance["seed"] == 46
     assert provenance["replaces"]["checkpoint"] == str((models / "best_ensemble_model_1.pt").resolve())
     assert provenance["training_config"]["class_shares"] is None
-    assert provenance["feature_recipe"] == load_checkpoint(models / "best_ensemble_model_1.pt").recipe.to_dict()
+    assert (
+        provenance["feature_recipe"] == load_checkpoint(models / "best_ensemble_model_1.pt").recipe.to_dict()
+    )
     history = pd.read_csv(out / TRAINING_METRICS_CSV)
     assert history["model"].eq(1).all() and len(history) == provenance["result"]["epochs_trained"]
     assert read_checkpoint_file(candidate)["seed"] == 46
