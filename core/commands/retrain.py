@@ -35,8 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--models", type=Path, default=Path("models_enhanced"), help="the ensemble's folder")
     parser.add_argument("--member", type=int, required=True, help="the member to retrain (its number K)")
-    parser.add_argument("--features", type=Path, default=Path("features_enhanced"),
-                        help="folder with {train,val}_features_multiscale.h5 of the member's recipe")  # fmt: skip
+    parser.add_argument(
+        "--features",
+        type=Path,
+        default=Path("features_enhanced"),
+        help="folder with {train,val}_features_multiscale.h5 of the member's recipe",
+    )
     parser.add_argument("--out", type=Path, required=True, help="candidate folder (outside --models)")
     parser.add_argument("--seed", type=int, help="default: the first seed after every member's")
     parser.add_argument("--overwrite", action="store_true", help="replace the candidate's files in --out")
@@ -76,9 +80,10 @@ def run(args: argparse.Namespace) -> int:
         model_options=model_options(args),
     )
     train, val = load_training_splits(args.features)
+    seeds = ", ".join(map(str, plan.recipe.used_seeds))
     print(
         f"retraining member {plan.member} of {args.models} with seed {plan.seed} "
-        f"(seeds in use: {', '.join(map(str, plan.recipe.used_seeds))}); recipe from {plan.recipe.training_source}"
+        f"(seeds in use: {seeds}); recipe from {plan.recipe.training_source}"
     )
     report = retrain_member(
         plan,

@@ -188,3 +188,20 @@ def compare_runs(a: EvaluationRun, b: EvaluationRun, predictor: str) -> RunCompa
         mcnemar=mcnemar_exact(labels, predicted_a, predicted_b),
         class_f1=class_f1_differences(a, b, predictor),
     )
+
+
+def latest_swap_pair(
+    runs: Sequence[tuple[Path, EvaluationRun]],
+    features_file: Path,
+    checkpoints: Sequence[Path],
+    member: str,
+    candidate: Path,
+) -> tuple[tuple[Path, EvaluationRun] | None, tuple[Path, EvaluationRun] | None]:
+    """The newest unaugmented run on `features_file` of the ensemble `checkpoints` as it is, and
+    the newest with `member` swapped for `candidate` (`runs` newest first, as `list_runs` gives)."""
+    features, swapped = str(features_file.resolve()), {member: str(candidate.resolve())}
+    ensemble = [str(p.resolve()) for p in checkpoints]
+    plain = [item for item in runs if item[1].features_file == features and item[1].tta_modes == ["original"]]
+    original = next((item for item in plain if not item[1].swaps and item[1].checkpoints == ensemble), None)
+    with_candidate = next((item for item in plain if item[1].swaps == swapped), None)
+    return original, with_candidate

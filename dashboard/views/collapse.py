@@ -25,6 +25,7 @@ from core.training.history import class_f1_over_epochs, epoch_marks, load_histor
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
+from dashboard.views.retrain_panel import render_retrain_panel
 
 MEMBER_KEY = "collapse_member"
 CLASS_KEY = "collapse_class"
@@ -243,3 +244,4 @@ def render_page(context: DashboardContext) -> None:
     summary_slot.info(line, icon=":material/summarize:")
     analysed = context.analysed.path.name if context.analysed else "the analysed split"
     st.caption(f"Recomputed on `{analysed}` ({len(split.video_names)} videos).")
+    render_retrain_panel(context, member, class_index)

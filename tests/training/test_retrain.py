@@ -32,8 +32,22 @@ def test_retraining_the_demos_collapsed_member_fixes_animation_and_keeps_the_ens
     models, features = demo_root / "models_enhanced", demo_root / "features_enhanced"
     before = folder_digest(models)
     out = tmp_path / "candidate"
-    assert cli_main(["retrain", "--models", str(models), "--member", "1", "--features", str(features),
-                     "--out", str(out)]) == 0  # fmt: skip
+    assert (
+        cli_main(
+            [
+                "retrain",
+                "--models",
+                str(models),
+                "--member",
+                "1",
+                "--features",
+                str(features),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "with seed 46 (seeds in use: 42, 43, 44, 45)" in capsys.readouterr().out
     test = str(features / "test_features_multiscale.h5")
     common = ["evaluate", "--models", str(models), "--features", test]
@@ -75,8 +89,20 @@ def project(tmp_path):
 
 
 def _cli(project, out, *extra):
-    return cli_main(["retrain", "--models", str(project / "models_enhanced"), "--features",
-                     str(project / "features_enhanced"), "--out", str(out), "--epochs", "2", *extra])  # fmt: skip
+    return cli_main(
+        [
+            "retrain",
+            "--models",
+            str(project / "models_enhanced"),
+            "--features",
+            str(project / "features_enhanced"),
+            "--out",
+            str(out),
+            "--epochs",
+            "2",
+            *extra,
+        ]
+    )
 
 
 def test_bad_input_gets_one_message_and_writes_nothing(project, tmp_path, capsys):
@@ -90,10 +116,14 @@ def test_bad_input_gets_one_message_and_writes_nothing(project, tmp_path, capsys
     other = tmp_path / "other_recipe"
     other.mkdir()
     for split in ("train", "val"):
-        write_features(other / f"{split}_features_multiscale.h5", num_videos=8,
-                       recipe=FeatureRecipe(num_frames=8, image_size=96))  # fmt: skip
-    code = cli_main(["retrain", "--models", str(models), "--features", str(other), "--member", "1",
-                     "--out", str(out)])  # fmt: skip
+        write_features(
+            other / f"{split}_features_multiscale.h5",
+            num_videos=8,
+            recipe=FeatureRecipe(num_frames=8, image_size=96),
+        )
+    code = cli_main(
+        ["retrain", "--models", str(models), "--features", str(other), "--member", "1", "--out", str(out)]
+    )
     error = capsys.readouterr().err
     assert code == 1 and "was extracted with another recipe than best_ensemble_model_1.pt" in error
     assert "image_size: 64 vs 96" in error and len(error.strip().splitlines()) == 1
@@ -108,17 +138,25 @@ def test_bad_input_gets_one_message_and_writes_nothing(project, tmp_path, capsys
 def test_an_interrupted_run_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one(project, tmp_path):
     train, val = load_training_splits(project / "features_enhanced")
     options = {"max_epochs": 3, "patience": 10, "batch_size": 4}
-    whole = plan_retrain(project / "models_enhanced", 2, project / "features_enhanced", tmp_path / "whole",
-                         options=options)  # fmt: skip
+    whole = plan_retrain(
+        project / "models_enhanced", 2, project / "features_enhanced", tmp_path / "whole", options=options
+    )
     assert whole.seed == 46
     expected = retrain_member(whole, train, val, device=torch.device("cpu"))
 
-    plan = plan_retrain(project / "models_enhanced", 2, project / "features_enhanced", tmp_path / "cut",
-                        options=options)  # fmt: skip
+    plan = plan_retrain(
+        project / "models_enhanced", 2, project / "features_enhanced", tmp_path / "cut", options=options
+    )
     epochs = []
     with pytest.raises(TrainingStopped):
-        retrain_member(plan, train, val, device=torch.device("cpu"), on_epoch=epochs.append,
-                       should_stop=lambda: len(epochs) >= 2)  # fmt: skip
+        retrain_member(
+            plan,
+            train,
+            val,
+            device=torch.device("cpu"),
+            on_epoch=epochs.append,
+            should_stop=lambda: len(epochs) >= 2,
+        )
     assert sorted(p.name for p in plan.out_dir.iterdir()) == [RETRAIN_STATE]
     resumed = retrain_member(plan, train, val, device=torch.device("cpu"))
     assert resumed.resumed_from_epoch == 2

@@ -30,8 +30,12 @@ def project(tmp_path):
 
 
 def _request(project, **changes):
-    values = {"models_dir": project / "models_enhanced", "features_dir": project / "features_enhanced",
-              "member": 2, "options": dict(OPTIONS)}  # fmt: skip
+    values = {
+        "models_dir": project / "models_enhanced",
+        "features_dir": project / "features_enhanced",
+        "member": 2,
+        "options": dict(OPTIONS),
+    }
     return RetrainRequest(**{**values, **changes})
 
 
@@ -86,8 +90,14 @@ def test_the_epoch_estimate_is_measured_on_real_batches(project):
     train, val = load_training_splits(project / "features_enhanced")
     recipe = member_recipe(project / "models_enhanced", 1)
     before = torch.get_rng_state()
-    estimate = estimate_epoch(train, val, recipe.checkpoint.config, recipe.training.__class__(batch_size=4),
-                              torch.device("cpu"), batches=2)  # fmt: skip
+    estimate = estimate_epoch(
+        train,
+        val,
+        recipe.checkpoint.config,
+        recipe.training.__class__(batch_size=4),
+        torch.device("cpu"),
+        batches=2,
+    )
     assert torch.equal(before, torch.get_rng_state())
     assert (estimate.train_batches, estimate.val_batches, estimate.measured_batches) == (3, 2, 2)
     assert estimate.seconds_per_epoch == pytest.approx(3 * estimate.train_batch_s + 2 * estimate.val_batch_s)
