@@ -15,7 +15,7 @@ import torch
 from core.evaluation.collapse import member_number
 from core.evaluation.jobs import EvaluationRequest
 from core.evaluation.run_compare import compare_runs, latest_swap_pair
-from core.evaluation.runs import list_runs
+from core.evaluation.runs import EvaluationRun, list_runs
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.paths import checkpoint_file_name
 from core.training.history import class_f1_over_epochs, load_history_source
@@ -268,7 +268,9 @@ def render_comparison(context: DashboardContext, checkpoint: Path, number: int) 
     render_run_comparison(original, swapped, member)
 
 
-def render_run_comparison(original: tuple, swapped: tuple, member: str) -> None:
+def render_run_comparison(
+    original: tuple[Path, EvaluationRun], swapped: tuple[Path, EvaluationRun], member: str
+) -> None:
     comparison = compare_runs(original[1], swapped[1], "ensemble")
     a, b = original[1].scores["ensemble"], swapped[1].scores["ensemble"]
     columns = st.columns(4)
@@ -276,20 +278,26 @@ def render_run_comparison(original: tuple, swapped: tuple, member: str) -> None:
     columns[1].metric("Weighted F1", f"{b.f1_weighted:.1f}%", f"{b.f1_weighted - a.f1_weighted:+.1f} pp")
     columns[2].metric("Videos fixed / broken", f"{comparison.wrong_to_right} / {comparison.right_to_wrong}")
     columns[3].metric("McNemar exact p", f"{comparison.mcnemar.p_value:.3g}")
-    shown = comparison.class_f1.rename(
-        columns={"F1 A": "with original", "F1 B": "with candidate", "F1 B−A": "change (pp)"}
+    alone = compare_runs(original[1], swapped[1], member).class_f1
+    shown = pd.DataFrame(
+        {
+            "class": comparison.class_f1["class"],
+            "ensemble, original": comparison.class_f1["F1 A"],
+            "ensemble, candidate": comparison.class_f1["F1 B"],
+            "ensemble change": comparison.class_f1["F1 B−A"],
+            f"{short_name(member)} alone": alone["F1 A"],
+            "candidate alone": alone["F1 B"],
+        }
     )
-    st.dataframe(
-        shown,
-        hide_index=True,
-        key=f"retrain_class_f1_{member}",
-        column_config={
-            "with original": st.column_config.NumberColumn(format=PERCENT_FORMAT),
-            "with candidate": st.column_config.NumberColumn(format=PERCENT_FORMAT),
-            "change (pp)": st.column_config.NumberColumn(format="%+.1f"),
-        },
-    )
-    if not comparison.flipped.empty:
+    percent = st.column_config.NumberColumn(format=PERCENT_FORMAT)
+    config = {column: percent for column in shown.columns[1:]}
+    config["ensemble change"] = st.column_config.NumberColumn("ensemble change (pp)", format="%+.1f")
+    st.markdown("**Per-class F1**: each ensemble, and the member and the candidate on their own")
+    st.dataframe(shown, hide_index=True, key=f"retrain_class_f1_{member}", column_config=config)
+    st.markdown(f"**Videos the ensemble flipped** ({len(comparison.flipped)})")
+    if comparison.flipped.empty:
+        st.caption("No video changed between right and wrong.")
+    else:
         st.dataframe(comparison.flipped, hide_index=True, key=f"retrain_flipped_{member}")
     st.caption(
         f"A = `{original[0].name}`, B = `{swapped[0].name}` ({short_name(member)} swapped for the "
