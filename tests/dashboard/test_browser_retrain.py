@@ -4,6 +4,7 @@ candidate, and promotion with a backup; screenshots to $SCREENSHOT_DIR (docs/scr
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.browser
 def project(demo_root: Path, tmp_path: Path) -> Path:
     require_browser()
     root = tmp_path / "project"
-    for folder in ("models_enhanced", "features_enhanced", "runs"):
-        shutil.copytree(demo_root / folder, root / folder)
+    # The demo's cached predictions come along, so the app does not recompute them while it trains.
+    for folder in ("models_enhanced", "features_enhanced", "runs", ".cache"):
+        if (demo_root / folder).is_dir():
+            shutil.copytree(demo_root / folder, root / folder)
     return root
 
 
@@ -45,13 +48,16 @@ def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> N
         page.get_by_role("heading", name="Retrain this member").wait_for(timeout=120_000)
         page.get_by_text("measured on 2 training batches of this member's size").wait_for(timeout=60_000)
         settle(page)
-        page.get_by_role("heading", name="Retrain this member").scroll_into_view_if_needed()
+        page.get_by_role("button", name="Start retraining").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "retrain_form.png"))
-        # The fix to try: a longer patience, so the candidate trains every epoch of the recipe.
-        page.get_by_label("Patience").fill("8")
+        # A short run with a patience it cannot exhaust: four epochs, whatever the machine's load.
+        page.get_by_role("spinbutton", name="Epochs (at most)").fill("4")
+        page.get_by_role("spinbutton", name="Patience").fill("8")
         page.get_by_role("button", name="Start retraining").click()
         settle(page)
-        page.get_by_text("Training the candidate (seed 46)").wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"Training the candidate \(seed 46\): epoch [1-9]")).wait_for(
+            timeout=300_000
+        )
         page.get_by_role("heading", name="Retrain this member").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "retrain_live.png"))
 
@@ -63,7 +69,7 @@ def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> N
         )
         page.goto(f"{url}/collapse_inspector")
         settle(page)
-        page.get_by_text("Candidate ready (seed 46)").wait_for(timeout=300_000)
+        page.get_by_text("Candidate ready (seed 46)").wait_for(timeout=600_000)
         settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
         page.get_by_role(
