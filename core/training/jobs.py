@@ -9,7 +9,6 @@ from its last finished epoch. Nothing here knows about Streamlit.
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import threading
@@ -231,10 +230,9 @@ class RetrainRegistry:
     def __init__(self) -> None:
         self._jobs: dict[str, RetrainJob] = {}
         self._lock = threading.Lock()
-        self._serial = itertools.count(1)
 
     def submit(self, request: RetrainRequest, root: Path) -> RetrainJob:
-        job_id = f"{new_job_id(request.member)}{next(self._serial)}"
+        job_id = new_job_id(request.member)
         folder = Path(root) / job_id
         folder.mkdir(parents=True)
         max_epochs = int(request.options.get("max_epochs", TrainingConfig().max_epochs))

@@ -77,13 +77,15 @@ def composer_controls(
     return members, weights, modes
 
 
-def render_composer(split: SplitPredictions, reference: SplitPredictions | None = None) -> None:
-    """`split` may hold retrained candidates beside the members of `reference` (the ensemble)."""
+def render_composer(split: SplitPredictions, context: DashboardContext | None = None) -> None:
+    """With a context, retrained candidates can join the members (the reference rows stay the
+    ensemble as it is)."""
     st.subheader("Ensemble composer")
     st.caption(
         "Toggle members, set their weights and choose TTA modes; scores update from stored probabilities."
     )
-    members, weights, modes = composer_controls(split, reference.member_names if reference else ())
+    reference, split = split, with_candidates(context, split) if context is not None else split
+    members, weights, modes = composer_controls(split, reference.member_names)
     if not members or sum(weights) <= 0 or not modes:
         st.warning("Choose at least one member with a weight above zero and at least one TTA mode.")
         return
@@ -168,5 +170,5 @@ def render_page(context: DashboardContext) -> None:
     split = require_split(context)
     render_summary(split)
     render_agreement(split)
-    render_composer(with_candidates(context, split), split)
+    render_composer(split, context)
     render_disagreements(split)

@@ -132,6 +132,13 @@ def test_bad_input_gets_one_message_and_writes_nothing(project, tmp_path, capsys
     assert _cli(project, out, "--member", "1") == 1
     assert "already holds files (notes.txt); pass --overwrite" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+    test = str(project / "features_enhanced" / "test_features_multiscale.h5")
+    evaluate = ["evaluate", "--models", str(models), "--features", test, "--out", str(tmp_path / "run.json")]
+    assert cli_main([*evaluate, "--swap", f"9={models / 'best_ensemble_model_1.pt'}"]) == 1
+    assert "--swap 9=...: the ensemble has no member 9 (it has 1, 2, 3, 4)" in capsys.readouterr().err
+    assert cli_main([*evaluate, "--swap", "one=x.pt"]) == 1
+    assert "expected K=PATH" in capsys.readouterr().err
+    assert not (tmp_path / "run.json").exists()
     assert folder_digest(models) == before
 
 
