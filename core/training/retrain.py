@@ -41,6 +41,7 @@ from core.paths import (
     RETRAIN_STATE,
     TRAINING_METRICS_CSV,
     checkpoint_file_name,
+    features_file_name,
 )
 from core.training.ensemble import history_columns
 from core.training.member import (
@@ -283,7 +284,6 @@ def read_state(path: Path) -> dict[str, Any]:
 def check_retrain_outputs(plan: RetrainPlan, *, overwrite: bool) -> dict[str, Any] | None:
     """Refuse an --out holding anything but this run's interrupted state (unless `overwrite`);
     returns that state when the run can continue from it."""
-    ours = {plan.checkpoint_path, plan.history_path, plan.provenance_path, plan.state_path}
     held = sorted(p for p in plan.out_dir.iterdir()) if plan.out_dir.is_dir() else []
     resumable = plan.state_path.is_file() and _is_retrain_state(plan.state_path)
     others = [p for p in held if not (resumable and p == plan.state_path) and not p.name.startswith(".")]
@@ -301,7 +301,10 @@ def check_retrain_outputs(plan: RetrainPlan, *, overwrite: bool) -> dict[str, An
             PlannedOutput(plan.state_path, "retrain state", _is_retrain_state),
         ],
         overwrite=overwrite,
-        inputs=[plan.recipe.checkpoint.path, *(p for p in held if p not in ours)],
+        inputs=[
+            plan.recipe.checkpoint.path,
+            *(plan.features_dir / features_file_name(s) for s in ("train", "val")),
+        ],
     )
     if overwrite or not resumable:
         return None
@@ -382,8 +385,8 @@ def retrain_member(
     check_features_fit(plan.recipe, train, val)
     state = check_retrain_outputs(plan, overwrite=overwrite)
     if overwrite:
-        for path in (plan.checkpoint_path, plan.history_path, plan.provenance_path, plan.state_path):
-            path.unlink(missing_ok=True)
+        # A fresh start; the earlier candidate's files stay until the new ones replace them.
+        plan.state_path.unlink(missing_ok=True)
     rows: list[dict[str, Any]] = list(state["rows"]) if state else []
     request = plan.request()
 

@@ -22,7 +22,7 @@ from core.training.history import class_f1_over_epochs, load_history_source
 from core.training.jobs import RetrainRequest, RetrainSnapshot, RetrainState, discard_job
 from core.training.promote import promote_candidate
 from core.training.retrain import MemberRecipe
-from dashboard.cache import epoch_estimate, job_registry, retrain_recipe, retrain_registry
+from dashboard.cache import epoch_estimate, fingerprint, job_registry, retrain_recipe, retrain_registry
 from dashboard.context import DashboardContext
 from dashboard.eval_launcher import SESSION_JOBS_KEY
 from dashboard.plain_text import plain
@@ -145,8 +145,9 @@ def curves_figure(
         title=f"Validation F1 for {class_name} per epoch",
         xaxis={"title": "epoch"},
         yaxis={"title": "F1 (%)", "range": [0, 100]},
+        legend={"orientation": "h", "y": -0.25},
         margin=_MARGIN,
-        height=340,
+        height=360,
     )
     return figure
 
@@ -218,6 +219,15 @@ def render_candidate(context: DashboardContext, job: RetrainSnapshot, number: in
         icon=":material/check_circle:",
     )
     render_curves(context, job, number, class_index)
+    member_path = context.paths.models_dir / checkpoint.name
+    if member_path.is_file() and fingerprint(member_path) == fingerprint(checkpoint):
+        backups = sorted(context.paths.models_dir.glob(f"{checkpoint.stem}.backup-*.pt"))
+        kept = f"; the original before it is kept as `{backups[-1].name}`" if backups else ""
+        st.info(
+            f"This candidate is {short_name(checkpoint.stem)} now (promoted){kept}.",
+            icon=":material/upgrade:",
+        )
+        return
     render_comparison(context, checkpoint, number)
     render_promotion(context, job, checkpoint, number)
 

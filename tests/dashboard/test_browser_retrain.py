@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from core.model.prediction_cache import file_fingerprint
 from tests.dashboard.browser_support import (
@@ -36,6 +37,18 @@ def project(demo_root: Path, tmp_path: Path) -> Path:
 def settle(page) -> None:
     page.wait_for_timeout(700)
     wait_for_app_idle(page)
+
+
+def show(page, text: str) -> None:
+    """Scroll `text` into view once the app is idle; a rerun may redraw it meanwhile, so retry."""
+    for _ in range(5):
+        settle(page)
+        try:
+            page.get_by_text(text).first.scroll_into_view_if_needed(timeout=5_000)
+            return
+        except PlaywrightError:
+            page.wait_for_timeout(1_000)
+    raise AssertionError(f"{text!r} never settled on the page")
 
 
 def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> None:
@@ -106,14 +119,11 @@ def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> N
         page.get_by_text("Yes, replace Model 1 with this candidate").click()
         settle(page)
         page.get_by_role("button", name="Promote", exact=True).click()
-        page.get_by_text("Promoted; the originals are kept as").wait_for(timeout=120_000)
-        settle(page)
-        page.get_by_text("Promoted; the originals are kept as").scroll_into_view_if_needed()
+        page.get_by_text("This candidate is Model 1 now (promoted)").wait_for(timeout=120_000)
+        show(page, "This candidate is Model 1 now (promoted)")
         page.screenshot(path=str(shots / "retrain_promoted.png"))
         page.set_viewport_size({"width": 390, "height": 844})
-        page.wait_for_timeout(1500)
-        settle(page)
-        page.get_by_text("Candidate ready (seed 46)").scroll_into_view_if_needed()
+        show(page, "Candidate ready (seed 46)")
         page.screenshot(path=str(shots / "retrain_narrow.png"))
     backups = sorted(p.name for p in models.glob("best_ensemble_model_1.backup-*.pt"))
     assert len(backups) == 1 and file_fingerprint(models / backups[0]) == original
