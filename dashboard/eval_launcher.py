@@ -79,7 +79,9 @@ def render_launch_form(context: DashboardContext, registry: JobRegistry) -> None
                 "Device", devices, index=len(devices) - 1, format_func=DEVICE_LABELS.get, horizontal=True,
                 key="eval_device",
             )  # fmt: skip
-            st.number_input("Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size")
+            st.number_input(
+                "Batch size", 1, 4096, DEFAULT_BATCH_SIZE, step=16, key="eval_batch_size"
+            )
             st.form_submit_button(
                 "Start evaluation",
                 icon=":material/play_arrow:",
