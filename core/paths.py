@@ -17,11 +17,19 @@ TRAINING_METRICS_CSV = "training_metrics.csv"
 CONFIGURATION_ANALYSIS_JSON = "configuration_analysis.json"
 CHECKPOINT_PATTERN = re.compile(r"^best_ensemble_model_(\d+)\.pt$")
 FEATURES_SUFFIX = "_features_multiscale.h5"
+RETRAIN_PROVENANCE_JSON = "retrain_provenance.json"
+RETRAIN_STATE = "retrain_state.pt"
 
 
 def checkpoint_file_name(member: int | str) -> str:
     """`best_ensemble_model_<n>.pt`; `member="*"` gives the glob pattern."""
     return f"best_ensemble_model_{member}.pt"
+
+
+def checkpoint_backup_name(member: int, stamp: str) -> str:
+    """`best_ensemble_model_<n>.backup-<stamp>.pt`: kept beside the members, never read as one
+    (it does not match CHECKPOINT_PATTERN)."""
+    return f"best_ensemble_model_{member}.backup-{stamp}.pt"
 
 
 def features_file_name(split: str) -> str:
@@ -60,6 +68,11 @@ class ProjectPaths:
     @property
     def runs_dir(self) -> Path:
         return self.root / RUNS_DIR
+
+    @property
+    def retrain_dir(self) -> Path:
+        """Candidates retrained from the app, one folder each."""
+        return self.runs_dir / "retrain"
 
     @property
     def cache_dir(self) -> Path:

@@ -14,17 +14,23 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
+import torch
 
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of
 from core.evaluation.jobs import JobRegistry
 from core.features.inventory import FeatureFileInfo, inspect_feature_file
 from core.features.store import FeatureIndex, load_feature_index, open_features
 from core.model.background import BackgroundPredictions
-from core.model.checkpoints import LoadedCheckpoint
+from core.model.checkpoints import LoadedCheckpoint, find_ensemble_checkpoints, load_checkpoint
 from core.model.ensemble import Ensemble, load_ensemble
-from core.model.inference import SequencePrediction, predict_sequence
+from core.model.inference import SequencePrediction, predict_sequence, predict_split
 from core.model.prediction_cache import file_fingerprint, load_cached_probabilities
 from core.model.tta import TTA_MODES
+from core.paths import checkpoint_file_name, features_file_name
+from core.training.ensemble import load_training_splits
+from core.training.estimate import EpochEstimate, estimate_epoch
+from core.training.jobs import RetrainRegistry
+from core.training.retrain import MemberRecipe, member_recipe
 from core.video.decode import VideoDecodeError, decode_uniform_frames
 from core.video.player import native_mime_type, webm_for_browser
 from core.video.uploads import UnsupportedUpload, upload_as_temp_file
@@ -194,3 +200,61 @@ def upload_mime_type(digest: str, name: str, _data: bytes) -> str | None:
             return native_mime_type(path)
     except UnsupportedUpload:
         return None
+
+
+@st.cache_resource
+def retrain_registry() -> RetrainRegistry:
+    """One registry of background retrain jobs per server process (their folders outlive it)."""
+    return RetrainRegistry()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _member_recipe(models_dir: str, member: int, fingerprints: tuple[str, ...]) -> MemberRecipe:
+    return member_recipe(Path(models_dir), member)
+
+
+def retrain_recipe(models_dir: Path, member: int) -> MemberRecipe:
+    """How member `member` was made and the seeds in use, reloaded when a checkpoint changes."""
+    paths = find_ensemble_checkpoints(models_dir)
+    return _member_recipe(str(models_dir), member, tuple(fingerprint(p) for p in paths))
+
+
+@st.cache_data(show_spinner="Timing a few training batches on this device…", max_entries=16)
+def _epoch_estimate(
+    models_dir: str, member: int, features_dir: str, fingerprints: tuple[str, ...], device: str
+) -> EpochEstimate:
+    recipe = member_recipe(Path(models_dir), member)
+    train, val = load_training_splits(Path(features_dir))
+    return estimate_epoch(
+        train, val, recipe.checkpoint.config, recipe.training, torch.device(device), batches=2
+    )
+
+
+def epoch_estimate(models_dir: Path, member: int, features_dir: Path, device: str) -> EpochEstimate:
+    """Seconds per epoch of this member on the training features and device, measured once per
+    (member, features) content."""
+    inputs = [
+        models_dir / checkpoint_file_name(member),
+        *(features_dir / features_file_name(s) for s in ("train", "val")),
+    ]
+    return _epoch_estimate(
+        str(models_dir), member, str(features_dir), tuple(fingerprint(p) for p in inputs), device
+    )
+
+
+@st.cache_data(show_spinner="Running the candidate on the analysed split…", max_entries=8)
+def _candidate_probabilities(
+    checkpoint: str, checkpoint_fp: str, features: str, features_fp: str, modes: tuple[str, ...], device: str
+) -> np.ndarray:
+    model = load_checkpoint(checkpoint, device).model
+    with open_features(features) as handle:
+        return predict_split([model], handle, modes, device=device)
+
+
+def candidate_probabilities(
+    checkpoint: Path, features: Path, modes: tuple[str, ...], device: str
+) -> np.ndarray:
+    """[1, modes, videos, classes] of a candidate checkpoint on a features file."""
+    return _candidate_probabilities(
+        str(checkpoint), fingerprint(checkpoint), str(features), fingerprint(features), modes, device
+    )

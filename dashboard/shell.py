@@ -9,6 +9,7 @@ from dashboard.bootstrap import ensure_demo_bundle
 from dashboard.context import DashboardContext, build_context, project_paths
 from dashboard.eval_launcher import render_evaluation_sidebar, render_job_status
 from dashboard.predictions import render_tta_status
+from dashboard.retrain_status import render_retrain_status
 from dashboard.sidebar import render_sidebar
 
 CONTEXT_KEY = "dashboard_context"
@@ -19,6 +20,7 @@ def render_shell() -> DashboardContext:
     context = build_context()
     st.session_state[CONTEXT_KEY] = context
     render_job_status()
+    render_retrain_status(context)
     render_sidebar(context)
     render_evaluation_sidebar(context)
     if context.tta_pending is not None:

@@ -42,6 +42,9 @@ def short_name(predictor: str) -> str:
     """`best_ensemble_model_3` -> `Model 3`; ensemble names stay readable."""
     if predictor.startswith("best_ensemble_model_"):
         return "Model " + predictor.removeprefix("best_ensemble_model_")
+    if predictor.startswith("candidate_") and "_seed" in predictor:
+        member, seed = predictor.removeprefix("candidate_").split("_seed", 1)
+        return f"Candidate {member} (seed {seed})"
     return {"ensemble": "Ensemble", "ensemble_tta": "Ensemble + TTA"}.get(predictor, predictor)
 
 

@@ -12,7 +12,9 @@ from tqdm import tqdm
 from core.commands.cluster import add_engine_flags, import_ray_module
 from core.evaluation.runs import (
     SplitEngine,
+    apply_swaps,
     check_run_outputs,
+    parse_swap,
     resolve_checkpoint_paths,
     run_evaluation,
     save_run,
@@ -40,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing file at --out or its sidecar"
     )
+    parser.add_argument(
+        "--swap",
+        action="append",
+        default=[],
+        metavar="K=PATH",
+        help="evaluate the ensemble with member K replaced by the checkpoint PATH (repeatable)",
+    )
     add_engine_flags(
         parser,
         ray_does="row ranges of the features file predicted by an actor pool",
@@ -56,6 +65,7 @@ def ray_engine(args: argparse.Namespace) -> SplitEngine:
 def run(args: argparse.Namespace) -> int:
     engine = ray_engine(args) if args.engine == "ray" else None
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
+    paths, swaps = apply_swaps(paths, dict(parse_swap(text) for text in args.swap))
     check_run_outputs(args.out, overwrite=args.overwrite, inputs=[args.features, *paths])
     with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
 
@@ -72,11 +82,14 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             warnings=warnings,
             engine=engine,
+            swaps=swaps,
         )
     # Missing or skipped members do not stop the run; each is said once, and kept in the run.
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     save_run(result, args.out)
+    for member, path in swaps.items():
+        print(f"{member} swapped for {path}")
     for name, scores in result.scores.items():
         print(f"{name:28s} accuracy {scores.accuracy:5.1f}%  weighted F1 {scores.f1_weighted:5.1f}%")
     if result.engine != "local":

@@ -29,37 +29,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--models", type=int, default=4, help="ensemble size (member i uses seed + i - 1)")
     parser.add_argument("--resume", action="store_true", help="keep finished members of an interrupted run")
     parser.add_argument("--overwrite", action="store_true", help="replace artifacts already in --out")
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.max_epochs, help="maximum epochs per member")
-    parser.add_argument("--patience", type=int, default=DEFAULTS.patience, help="early-stopping patience")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    parser.add_argument("--lr", type=float, default=DEFAULTS.learning_rate)
-    parser.add_argument("--weight-decay", type=float, default=DEFAULTS.weight_decay)
-    parser.add_argument("--gamma", type=float, default=DEFAULTS.focal_gamma, help="focal-loss gamma")
-    parser.add_argument("--label-smoothing", type=float, default=DEFAULTS.label_smoothing)
-    parser.add_argument("--restart-epochs", type=int, default=DEFAULTS.restart_epochs,
-                        help="epochs to the first cosine restart (T_0)")  # fmt: skip
-    parser.add_argument(
-        "--restart-mult", type=int, default=DEFAULTS.restart_mult, help="cycle growth (T_mult)"
-    )
-    parser.add_argument("--eta-min", type=float, default=DEFAULTS.eta_min, help="lowest learning rate")
-    parser.add_argument("--betas", type=float, nargs=2, default=list(DEFAULTS.betas), metavar=("B1", "B2"))
-    parser.add_argument("--alpha-clip", type=float, nargs=2, default=list(DEFAULTS.alpha_clip),
-                        metavar=("LO", "HI"), help="clip range of the focal alpha")  # fmt: skip
-    parser.add_argument("--grad-clip", type=float, default=DEFAULTS.grad_clip_norm, help="gradient-norm clip")
-    parser.add_argument("--no-augmentation", action="store_true", help="train on the features unchanged")
-    parser.add_argument("--no-balanced-sampling", action="store_true", help="shuffle instead of balancing")
     parser.add_argument("--seed", type=int, default=DEFAULTS.base_seed, help="seed of member 1")
-    parser.add_argument("--hidden-dim", type=int, default=MODEL_DEFAULTS.hidden_dim)
-    parser.add_argument("--lstm-layers", type=int, default=MODEL_DEFAULTS.num_lstm_layers)
-    parser.add_argument("--heads", type=int, default=MODEL_DEFAULTS.num_attention_heads)
-    parser.add_argument("--dropout", type=float, default=MODEL_DEFAULTS.dropout)
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    add_training_options(parser)
     add_engine_flags(
         parser,
         ray_does="the members trained in parallel as tasks",
         actors_help="members trained at once (default: all; one GPU each, or the CPUs shared)",
     )
     parser.set_defaults(func=run)
+
+
+def add_training_options(parser: argparse.ArgumentParser, *, recorded_defaults: bool = False) -> None:
+    """The recipe's options. With `recorded_defaults` (retrain) an option left out is absent from
+    the parsed arguments, so the recipe recorded with the models applies instead."""
+    own = argparse.SUPPRESS if recorded_defaults else None
+
+    def default(value: object) -> object:
+        return own or value
+
+    parser.add_argument(
+        "--epochs", type=int, default=default(DEFAULTS.max_epochs), help="maximum epochs per member"
+    )
+    parser.add_argument(
+        "--patience", type=int, default=default(DEFAULTS.patience), help="early-stopping patience"
+    )
+    parser.add_argument("--batch-size", type=int, default=default(DEFAULTS.batch_size))
+    parser.add_argument("--lr", type=float, default=default(DEFAULTS.learning_rate))
+    parser.add_argument("--weight-decay", type=float, default=default(DEFAULTS.weight_decay))
+    parser.add_argument("--gamma", type=float, default=default(DEFAULTS.focal_gamma), help="focal-loss gamma")
+    parser.add_argument("--label-smoothing", type=float, default=default(DEFAULTS.label_smoothing))
+    parser.add_argument("--restart-epochs", type=int, default=default(DEFAULTS.restart_epochs),
+                        help="epochs to the first cosine restart (T_0)")  # fmt: skip
+    parser.add_argument(
+        "--restart-mult", type=int, default=default(DEFAULTS.restart_mult), help="cycle growth (T_mult)"
+    )
+    parser.add_argument(
+        "--eta-min", type=float, default=default(DEFAULTS.eta_min), help="lowest learning rate"
+    )
+    parser.add_argument(
+        "--betas", type=float, nargs=2, default=default(list(DEFAULTS.betas)), metavar=("B1", "B2")
+    )
+    parser.add_argument("--alpha-clip", type=float, nargs=2, default=default(list(DEFAULTS.alpha_clip)),
+                        metavar=("LO", "HI"), help="clip range of the focal alpha")  # fmt: skip
+    parser.add_argument(
+        "--grad-clip", type=float, default=default(DEFAULTS.grad_clip_norm), help="gradient-norm clip"
+    )
+    parser.add_argument(
+        "--no-augmentation",
+        action="store_true",
+        default=default(False),
+        help="train on the features unchanged",
+    )
+    parser.add_argument(
+        "--no-balanced-sampling",
+        action="store_true",
+        default=default(False),
+        help="shuffle instead of balancing",
+    )
+    parser.add_argument("--hidden-dim", type=int, default=default(MODEL_DEFAULTS.hidden_dim))
+    parser.add_argument("--lstm-layers", type=int, default=default(MODEL_DEFAULTS.num_lstm_layers))
+    parser.add_argument("--heads", type=int, default=default(MODEL_DEFAULTS.num_attention_heads))
+    parser.add_argument("--dropout", type=float, default=default(MODEL_DEFAULTS.dropout))
 
 
 def member_runner(args: argparse.Namespace) -> MemberRunner:

@@ -21,12 +21,18 @@ def composition_metrics(
 
 
 def composition_table(
-    split: SplitPredictions, members: Sequence[str], weights: Sequence[float], modes: Sequence[str]
+    split: SplitPredictions,
+    members: Sequence[str],
+    weights: Sequence[float],
+    modes: Sequence[str],
+    reference: SplitPredictions | None = None,
 ) -> pd.DataFrame:
-    """The composition next to the standard ensemble (all members, equal weights) and its TTA."""
+    """The composition next to the standard ensemble (all members of `reference`, by default
+    `split`, equal weights) and its TTA."""
+    reference = reference or split
     rows = [summary_row(COMPOSED, composition_metrics(split, members, weights, modes), split.class_names)]
-    for name in (ENSEMBLE, ENSEMBLE_TTA) if split.has_tta else (ENSEMBLE,):
-        rows.append(summary_row(name, split.metrics(name), split.class_names))
+    for name in (ENSEMBLE, ENSEMBLE_TTA) if reference.has_tta else (ENSEMBLE,):
+        rows.append(summary_row(name, reference.metrics(name), split.class_names))
     return pd.DataFrame(rows)
 
 

@@ -52,12 +52,15 @@ class EvaluationRequest:
     device: str = "cpu"
     engine: str = LOCAL_ENGINE
     """`local`, or `ray`: the Ray cluster at RAY_ADDRESS, whose actors take its GPUs if it has any."""
+    swaps: tuple[tuple[str, str], ...] = ()
+    """(member name, checkpoint standing in for it): recorded in the run."""
 
     @property
     def label(self) -> str:
-        """Run file label: split, member count and TTA, e.g. `test-4models-tta`."""
+        """Run file label: split, member count, TTA and swaps, e.g. `test-4models-tta-swap1`."""
         tta = "-tta" if self.tta_modes else ""
-        return f"{split_of(self.features)}-{len(self.checkpoints)}models{tta}"
+        swapped = "".join(f"-swap{name.rsplit('_', 1)[-1]}" for name, _ in self.swaps)
+        return f"{split_of(self.features)}-{len(self.checkpoints)}models{tta}{swapped}"
 
     def describe(self) -> str:
         tta = f"TTA {', '.join(self.tta_modes)}" if self.tta_modes else "no TTA"
@@ -167,6 +170,7 @@ class EvaluationJob:
                 device=request.device,
                 progress=self._progress,
                 engine=engine,
+                swaps=dict(request.swaps),
             )
             if self._cancel.is_set():
                 raise EvaluationCancelled(f"evaluation {self.job_id} cancelled")

@@ -51,6 +51,12 @@ def composition_differences(a: EvaluationRun, b: EvaluationRun) -> list[str]:
             + (f"; only in A: {', '.join(only_a)}" if only_a else "")
             + (f"; only in B: {', '.join(only_b)}" if only_b else "")
         )
+    for member in sorted(set(a.swaps) | set(b.swaps)):
+        if a.swaps.get(member) != b.swaps.get(member):
+            notes.append(
+                f"{member} is swapped: A uses {a.swaps.get(member, 'the original')}, "
+                f"B uses {b.swaps.get(member, 'the original')}"
+            )
     if _augmented_modes(a) != _augmented_modes(b):
         notes.append(f"TTA modes differ: A {_augmented_modes(a)}, B {_augmented_modes(b)}")
     return notes
@@ -110,6 +116,19 @@ def metric_differences(a: EvaluationRun, b: EvaluationRun) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def class_f1_differences(a: EvaluationRun, b: EvaluationRun, predictor: str) -> pd.DataFrame:
+    """Per class: the predictor's F1 in A and in B (percent) and B minus A."""
+    first, second = a.scores[predictor].f1_per_class, b.scores[predictor].f1_per_class
+    return pd.DataFrame(
+        {
+            "class": list(a.class_names),
+            "F1 A": list(first),
+            "F1 B": list(second),
+            "F1 B−A": [y - x for x, y in zip(first, second, strict=True)],
+        }
+    )
+
+
 def predicted_classes(run: EvaluationRun, predictor: str) -> np.ndarray:
     predictors = run.predictor_probabilities()
     if predictor not in predictors:
@@ -123,6 +142,7 @@ class RunComparison:
     differences: pd.DataFrame
     flipped: pd.DataFrame
     mcnemar: McNemarResult
+    class_f1: pd.DataFrame
 
     @property
     def right_to_wrong(self) -> int:
@@ -166,4 +186,22 @@ def compare_runs(a: EvaluationRun, b: EvaluationRun, predictor: str) -> RunCompa
         differences=metric_differences(a, b),
         flipped=flipped,
         mcnemar=mcnemar_exact(labels, predicted_a, predicted_b),
+        class_f1=class_f1_differences(a, b, predictor),
     )
+
+
+def latest_swap_pair(
+    runs: Sequence[tuple[Path, EvaluationRun]],
+    features_file: Path,
+    checkpoints: Sequence[Path],
+    member: str,
+    candidate: Path,
+) -> tuple[tuple[Path, EvaluationRun] | None, tuple[Path, EvaluationRun] | None]:
+    """The newest unaugmented run on `features_file` of the ensemble `checkpoints` as it is, and
+    the newest with `member` swapped for `candidate` (`runs` newest first, as `list_runs` gives)."""
+    features, swapped = str(features_file.resolve()), {member: str(candidate.resolve())}
+    ensemble = [str(p.resolve()) for p in checkpoints]
+    plain = [item for item in runs if item[1].features_file == features and item[1].tta_modes == ["original"]]
+    original = next((item for item in plain if not item[1].swaps and item[1].checkpoints == ensemble), None)
+    with_candidate = next((item for item in plain if item[1].swaps == swapped), None)
+    return original, with_candidate

@@ -14,7 +14,7 @@ import stat
 import time
 import zipfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,7 +26,11 @@ from core.atomic import atomic_paths
 from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
 from core.features.store import FeatureFile, open_features
-from core.model.checkpoints import find_ensemble_checkpoints, missing_ensemble_members
+from core.model.checkpoints import (
+    ensemble_member_number,
+    find_ensemble_checkpoints,
+    missing_ensemble_members,
+)
 from core.model.ensemble import (
     Ensemble,
     class_count_problem,
@@ -76,6 +80,8 @@ class EvaluationRun:
     """Where the probabilities were computed: `local` (this process) or `ray` (a cluster)."""
     address: str = ""
     """The Ray cluster's address, for `ray`."""
+    swaps: dict[str, str] = field(default_factory=dict)
+    """Member name -> the checkpoint that stood in for it (`evaluate --swap K=PATH`)."""
 
     @property
     def num_videos(self) -> int:
@@ -134,6 +140,33 @@ def resolve_checkpoint_paths(
     return found, warnings
 
 
+def parse_swap(text: str) -> tuple[int, Path]:
+    """`K=PATH` from the command line."""
+    number, separator, path = text.partition("=")
+    if not separator or not number.strip().isdigit() or not path:
+        raise EvaluationError(
+            f"--swap {text!r}: expected K=PATH, e.g. --swap 1=candidates/best_ensemble_model_1.pt"
+        )
+    return int(number), Path(path)
+
+
+def apply_swaps(paths: Sequence[Path], swaps: Mapping[int, Path]) -> tuple[list[Path], dict[str, str]]:
+    """The ensemble with member K's checkpoint replaced by `swaps[K]`, and the record of it
+    (original member name -> the checkpoint used instead)."""
+    swapped, record = list(paths), {}
+    numbers = [ensemble_member_number(p) for p in paths]
+    for member, candidate in swaps.items():
+        if member not in numbers:
+            held = ", ".join(str(n) for n in numbers if n is not None) or "none"
+            raise EvaluationError(f"--swap {member}=...: the ensemble has no member {member} (it has {held})")
+        if not candidate.is_file():
+            raise EvaluationError(f"{candidate}: --swap {member}=... names no checkpoint file")
+        index = numbers.index(member)
+        record[swapped[index].stem] = str(candidate.resolve())
+        swapped[index] = candidate
+    return swapped, record
+
+
 def computed_modes(tta_modes: Sequence[str]) -> tuple[str, ...]:
     """The unaugmented pass is always computed: single members and the plain ensemble use it."""
     chosen = validate_modes(tuple(tta_modes)) if tta_modes else ()
@@ -171,10 +204,12 @@ def run_evaluation(
     progress: ProgressCallback | None = None,
     warnings: Sequence[str] = (),
     engine: SplitEngine | None = None,
+    swaps: Mapping[str, str] | None = None,
 ) -> EvaluationRun:
     """Every member, the ensemble and (with TTA modes) the ensemble with TTA, scored on a split.
     With an `engine`, the members and the file are checked here (members on CPU) and the engine
-    computes the probabilities."""
+    computes the probabilities. `swaps` records which members `checkpoint_paths` already replaced
+    (see `apply_swaps`)."""
     started = time.perf_counter()
     device = torch.device(device) if device is not None else default_device()
     ensemble = usable_ensemble(checkpoint_paths, device if engine is None else "cpu")
@@ -212,6 +247,7 @@ def run_evaluation(
         elapsed_s=round(time.perf_counter() - started, 3),
         engine=placement.engine,
         address=placement.address,
+        swaps=dict(swaps or {}),
     )
 
 
@@ -245,6 +281,7 @@ def _run_document(run: EvaluationRun, sidecar_name: str) -> dict[str, Any]:
         "elapsed_s": run.elapsed_s,
         "engine": run.engine,
         "address": run.address,
+        "swaps": run.swaps,
     }
 
 
@@ -353,6 +390,9 @@ def _check_document(document: Mapping[str, Any]) -> None:
             raise ValueError(f"'{key}' is missing")
         if not isinstance(document[key], kind):
             raise ValueError(f"'{key}' should be a {kind.__name__}, found {type(document[key]).__name__}")
+    swaps = document.get("swaps", {})
+    if not isinstance(swaps, dict) or not all(isinstance(v, str) for v in swaps.values()):
+        raise ValueError("'swaps' should map member names to checkpoint paths")
     if not all(isinstance(label, int) and not isinstance(label, bool) for label in document["labels"]):
         raise ValueError("'labels' should hold whole class numbers")
     for key in ("video_names", "members", "tta_modes", "class_names"):
@@ -387,6 +427,7 @@ def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun
         elapsed_s=float(document.get("elapsed_s") or 0.0),
         engine=str(document.get("engine") or LOCAL_ENGINE),
         address=str(document.get("address") or ""),
+        swaps=dict(document.get("swaps", {})),
     )
     _check_consistent(run)
     return run

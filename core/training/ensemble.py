@@ -75,6 +75,14 @@ def train_here(
         yield job.member, result
 
 
+def history_columns(num_classes: int) -> list[str]:
+    """The columns of `training_metrics.csv`, in order."""
+    return [
+        "model", "epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr",
+        *(f"class_{k}_f1" for k in range(num_classes)), "time_s",
+    ]  # fmt: skip
+
+
 @dataclass
 class EnsembleReport:
     out_dir: Path
@@ -167,11 +175,8 @@ class TrainingArtifacts:
     def write_csv(self) -> None:
         """Rows by member and epoch, however the members' epochs arrived (in parallel on a cluster)."""
         rows = sorted(self.rows, key=lambda row: (row["model"], row["epoch"]))
-        columns = [
-            "model", "epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr",
-            *(f"class_{k}_f1" for k in range(self.num_classes)), "time_s",
-        ]  # fmt: skip
-        atomic_write_text(self.csv_path, pd.DataFrame(rows, columns=columns).to_csv(index=False))
+        table = pd.DataFrame(rows, columns=history_columns(self.num_classes))
+        atomic_write_text(self.csv_path, table.to_csv(index=False))
 
     def add_member(
         self, member: int, result: MemberResult, class_names: list[str], config: TrainingConfig

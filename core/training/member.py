@@ -9,9 +9,10 @@ validation accuracy keeping the best checkpoint. The ensemble's run and its file
 from __future__ import annotations
 
 import copy
+import json
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,17 @@ from core.training.losses import FocalLoss, class_balanced_alpha
 
 class TrainingError(ValueError):
     """A training run that cannot start or continue; the message says what to change."""
+
+
+class TrainingStopped(Exception):
+    """Raised between batches when `should_stop` says so; the last finished epoch's resume state
+    (handed to `on_state`) is intact."""
+
+
+ResumeState = dict[str, Any]
+"""Everything needed to continue training after an epoch exactly as if it had not stopped: weights,
+optimizer and schedule state, the best epoch so far, the history and every random stream."""
+StopCheck = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -71,6 +83,18 @@ class TrainingConfig:
         data["alpha_clip"] = list(self.alpha_clip)
         data["class_shares"] = None if self.class_shares is None else list(self.class_shares)
         return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingConfig:
+        """The inverse of `to_dict`; fields it does not know are ignored."""
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in ("betas", "alpha_clip", "class_shares"):
+            if values.get(name) is not None:
+                values[name] = tuple(values[name])
+        if isinstance(values.get("augmentation"), Mapping):
+            values["augmentation"] = AugmentationConfig(**values["augmentation"])
+        return cls(**values)
 
     def __post_init__(self) -> None:
         for name in ("max_epochs", "patience", "batch_size", "restart_epochs"):
@@ -133,7 +157,8 @@ def _loader(dataset: SequenceDataset, batch_size: int, *, sampler: Any = None) -
     return DataLoader(dataset, batch_size=batch_size, sampler=sampler, shuffle=False, collate_fn=pad_collate)
 
 
-def _train_loader(train: FeatureSet, config: TrainingConfig, seed: int) -> DataLoader:
+def training_batches(train: FeatureSet, config: TrainingConfig, seed: int) -> DataLoader:
+    """Batches of the training split, sampled as the recipe says."""
     dataset = SequenceDataset(
         train.features, train.num_frames, train.labels, augmentation=config.augmentation, seed=seed
     )
@@ -155,10 +180,13 @@ def _run_train_epoch(
     epoch_index: int,
     config: TrainingConfig,
     device: torch.device,
+    should_stop: StopCheck | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
     model.train()
     total_loss, targets, predictions = 0.0, [], []
     for batch_index, (x, lengths, labels) in enumerate(loader):
+        if should_stop is not None and should_stop():
+            raise TrainingStopped(f"stopped in epoch {epoch_index + 1}")
         x, labels = x.to(device), labels.to(device)
         optimizer.zero_grad(set_to_none=True)
         logits = model(x, lengths)
@@ -207,8 +235,14 @@ def train_member(
     member: int = 1,
     device: torch.device | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    resume: ResumeState | None = None,
+    on_state: Callable[[ResumeState], None] | None = None,
+    should_stop: StopCheck | None = None,
 ) -> MemberResult:
-    """Train one ensemble member and return it holding its best-val-accuracy weights."""
+    """Train one ensemble member and return it holding its best-val-accuracy weights.
+
+    `on_state` receives the resume state after every epoch; passing one back as `resume`
+    continues from that epoch. `should_stop` is asked before every batch."""
     device = device or default_device()
     seed = config.member_seed(member)
     torch.manual_seed(seed)
@@ -225,17 +259,21 @@ def train_member(
     schedule = EpochCosineRestarts(
         optimizer, t0_epochs=config.restart_epochs, t_mult=config.restart_mult, eta_min=config.eta_min
     )
-    train_loader = _train_loader(train, config, seed)
+    train_loader = training_batches(train, config, seed)
     val_loader = _loader(SequenceDataset(val.features, val.num_frames, val.labels), config.batch_size)
 
     best: dict[str, Any] = {"val_acc": -1.0}
     history: dict[str, list] = {}
-    epoch = 0
-    for epoch in range(1, config.max_epochs + 1):
+    first_epoch = 1
+    if resume is not None:
+        best, history, first_epoch = _restore(resume, model, optimizer, schedule, train_loader)
+        if first_epoch - 1 - best["epoch"] >= config.patience:
+            first_epoch = config.max_epochs + 1  # it had stopped early before it was interrupted
+    for epoch in range(first_epoch, config.max_epochs + 1):
         started = time.perf_counter()
         lr = schedule.current_lr()
         train_loss, y_train, p_train = _run_train_epoch(
-            model, train_loader, criterion, optimizer, schedule, epoch - 1, config, device
+            model, train_loader, criterion, optimizer, schedule, epoch - 1, config, device, should_stop
         )
         val_loss, y_val, p_val = _run_validation(model, val_loader, criterion, device)
         train_metrics = compute_metrics(y_train, p_train, num_classes)
@@ -257,6 +295,8 @@ def train_member(
             }
         if on_epoch is not None:
             on_epoch(record)
+        if on_state is not None:
+            on_state(_resume_state(epoch, model, optimizer, schedule, train_loader, best, history))
         if epoch - best["epoch"] >= config.patience:
             break
     model.load_state_dict(best["state"])
@@ -268,6 +308,60 @@ def train_member(
         best_metrics=best["metrics"],
         optimizer_state=best["optimizer"],
         history=history,
-        epochs_trained=epoch,
-        stopped_early=epoch < config.max_epochs,
+        epochs_trained=len(history["val_acc"]),
+        stopped_early=len(history["val_acc"]) < config.max_epochs,
     )
+
+
+def _random_streams(loader: DataLoader) -> dict[str, Any]:
+    dataset: SequenceDataset = loader.dataset  # type: ignore[assignment]
+    streams: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "sampler": loader.sampler.generator.get_state(),  # type: ignore[attr-defined]
+        "augmentation": json.dumps(dataset.rng.bit_generator.state),
+    }
+    if torch.cuda.is_available():
+        streams["cuda"] = torch.cuda.get_rng_state_all()
+    return streams
+
+
+def _resume_state(
+    epoch: int,
+    model: TemporalClassifier,
+    optimizer: torch.optim.Optimizer,
+    schedule: EpochCosineRestarts,
+    loader: DataLoader,
+    best: dict[str, Any],
+    history: dict[str, list],
+) -> ResumeState:
+    return {
+        "epoch": epoch,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.scheduler.state_dict(),
+        "best": {**best, "metrics": best["metrics"].to_dict()},
+        "history": history,
+        "random": _random_streams(loader),
+    }
+
+
+def _restore(
+    state: ResumeState,
+    model: TemporalClassifier,
+    optimizer: torch.optim.Optimizer,
+    schedule: EpochCosineRestarts,
+    loader: DataLoader,
+) -> tuple[dict[str, Any], dict[str, list], int]:
+    """Put the run back where `state` left it; returns best, history and the next epoch."""
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.scheduler.load_state_dict(state["schedule"])
+    streams = state["random"]
+    torch.set_rng_state(streams["torch"])
+    loader.sampler.generator.set_state(streams["sampler"])  # type: ignore[attr-defined]
+    loader.dataset.rng.bit_generator.state = json.loads(streams["augmentation"])  # type: ignore[attr-defined]
+    if "cuda" in streams and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(streams["cuda"])
+    best = {**state["best"], "metrics": Scores.from_dict(state["best"]["metrics"])}
+    history = {key: list(values) for key, values in state["history"].items()}
+    return best, history, int(state["epoch"]) + 1

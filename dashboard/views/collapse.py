@@ -26,6 +26,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
+from dashboard.views.retrain_panel import render_retrain_panel
 
 MEMBER_KEY = "collapse_member"
 CLASS_KEY = "collapse_class"
@@ -245,3 +246,4 @@ def render_page(context: DashboardContext) -> None:
     summary_slot.info(line, icon=":material/summarize:")
     analysed = context.analysed.path.name if context.analysed else "the analysed split"
     st.caption(f"Recomputed on {code(analysed)} ({len(split.video_names)} videos).")
+    render_retrain_panel(context, member, class_index)

@@ -3,6 +3,8 @@ composer over stored probabilities, and the videos the members disagree on."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +14,7 @@ from dashboard.charts import agreement_heatmap, class_f1_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import open_in_classify
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
+from dashboard.views.candidates import with_candidates
 
 
 def _percent_columns(table: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
@@ -49,12 +52,15 @@ def render_agreement(split: SplitPredictions) -> None:
     st.caption("Unaugmented predictions of each pair of members on the same videos.")
 
 
-def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], list[str]]:
+def composer_controls(
+    split: SplitPredictions, original_members: Sequence[str] = ()
+) -> tuple[list[str], list[float], list[str]]:
     columns = st.columns(len(split.member_names))
     members, weights = [], []
     for column, name in zip(columns, split.member_names, strict=True):
         with column:
-            if st.checkbox(short_name(name), value=True, key=f"compare_use_{name}", bind="query-params"):
+            chosen = not original_members or name in original_members
+            if st.checkbox(short_name(name), value=chosen, key=f"compare_use_{name}", bind="query-params"):
                 weight = st.slider(
                     "weight", 0.0, 2.0, 1.0, 0.1, key=f"compare_weight_{name}", bind="query-params"
                 )
@@ -71,16 +77,19 @@ def composer_controls(split: SplitPredictions) -> tuple[list[str], list[float], 
     return members, weights, modes
 
 
-def render_composer(split: SplitPredictions) -> None:
+def render_composer(split: SplitPredictions, context: DashboardContext | None = None) -> None:
+    """With a context, retrained candidates can join the members (the reference rows stay the
+    ensemble as it is)."""
     st.subheader("Ensemble composer")
     st.caption(
         "Toggle members, set their weights and choose TTA modes; scores update from stored probabilities."
     )
-    members, weights, modes = composer_controls(split)
+    reference, split = split, with_candidates(context, split) if context is not None else split
+    members, weights, modes = composer_controls(split, reference.member_names)
     if not members or sum(weights) <= 0 or not modes:
         st.warning("Choose at least one member with a weight above zero and at least one TTA mode.")
         return
-    table = composition_table(split, members, weights, modes)
+    table = composition_table(split, members, weights, modes, reference)
     composed, reference = table.iloc[0], table.iloc[1]
     columns = st.columns(2 + len(split.class_names))
     for column, key, label in (
@@ -161,5 +170,5 @@ def render_page(context: DashboardContext) -> None:
     split = require_split(context)
     render_summary(split)
     render_agreement(split)
-    render_composer(split)
+    render_composer(split, context)
     render_disagreements(split)

@@ -87,6 +87,8 @@ def render_run(path: Path, run: EvaluationRun) -> None:
         f"{plain(', '.join(run.members))} · TTA modes {', '.join(run.tta_modes)} · {where_it_ran(run)} · "
         f"{run.elapsed_s:.1f} s"
     )
+    for member, checkpoint in run.swaps.items():
+        st.info(plain(f"{member} is swapped for {checkpoint}"), icon=":material/swap_horiz:")
     render_notices(run.warnings, what="warning(s) in this run")
     render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
 
@@ -127,6 +129,13 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
         hide_index=True,
         key="runs_differences",
         column_config=percent_columns(*[c for c in differences.columns if c != "predictor"]),
+    )
+    st.markdown(f"**Per-class F1** of {plain(short_name(predictor))}")
+    st.dataframe(
+        comparison.class_f1,
+        hide_index=True,
+        key="runs_class_f1",
+        column_config=percent_columns("F1 A", "F1 B", "F1 B−A"),
     )
     st.markdown(f"**Flipped videos** ({len(comparison.flipped)}) for {plain(short_name(predictor))}")
     if comparison.flipped.empty:

@@ -1,0 +1,169 @@
+"""Seconds per training epoch (train + validation): our trainer against a reference loop written
+like the original's, on the same data, the same member size and the same device, in one run.
+
+  ours       core.training.member.train_member: class-balanced batches padded to their longest
+             sequence, padding masked (packed LSTM, key_padding_mask, masked pooling), cosine
+             restarts stepped by epoch fractions;
+  reference  the original's loop: every batch padded to the file's full length and run unmasked,
+             CosineAnnealingWarmRestarts(T_0=20, T_mult=2) stepped once per batch, otherwise the
+             same sampler, augmentation, focal loss, AdamW and gradient clipping.
+The ratio is reference seconds / our seconds (above 1: ours is faster).
+
+    python bench/bench_training.py --videos 192 --hidden-dim 128 --lstm-layers 2 --epochs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.classes import CLASS_NAMES
+from core.device import default_device
+from core.evaluation.metrics import compute_metrics
+from core.features.store import FeatureSet
+from core.model.network import TemporalClassifier, TemporalModelConfig
+from core.training.batches import SequenceDataset, balanced_sampler
+from core.training.losses import FocalLoss, class_balanced_alpha
+from core.training.member import TrainingConfig, train_member
+
+
+def synthetic_split(videos: int, steps: int, dim: int, seed: int) -> FeatureSet:
+    """Most videos fill every step (64 decoded frames give 73); a fifth are shorter clips."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(videos) % len(CLASS_NAMES)
+    lengths = np.where(rng.random(videos) < 0.8, steps, rng.integers(steps // 4, steps, videos)).astype(
+        np.int32
+    )
+    centres = rng.normal(size=(len(CLASS_NAMES), dim)).astype(np.float32)
+    features = np.zeros((videos, steps, dim), dtype=np.float32)
+    for i, (label, length) in enumerate(zip(labels, lengths, strict=True)):
+        features[i, :length] = centres[label] + rng.normal(scale=1.0, size=(length, dim))
+    names = [f"{CLASS_NAMES[k]}/bench/clip_{i}.mp4" for i, k in enumerate(labels)]
+    return FeatureSet(features, labels.astype(np.int64), lengths, names, list(CLASS_NAMES), None)
+
+
+def full_length_collate(steps: int):
+    """The original's batches: every sequence zero-padded to the file's full length."""
+
+    def collate(batch):
+        x = torch.zeros(len(batch), steps, batch[0][0].shape[1])
+        for row, (sequence, _) in enumerate(batch):
+            x[row, : sequence.shape[0]] = sequence
+        return x, torch.tensor([label for _, label in batch])
+
+    return collate
+
+
+def reference_epochs(
+    train: FeatureSet, val: FeatureSet, model_config: TemporalModelConfig, config: TrainingConfig, device
+) -> list[float]:
+    """Seconds of each epoch of the original-style loop."""
+    torch.manual_seed(config.base_seed)
+    model = TemporalClassifier(model_config).to(device)
+    criterion = FocalLoss(
+        class_balanced_alpha(train.labels, model_config.num_classes, clip=config.alpha_clip),
+        gamma=config.focal_gamma,
+        label_smoothing=config.label_smoothing,
+    ).to(device)
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        optimizer, T_0=20, T_mult=2, eta_min=1e-6
+    )
+    steps = train.features.shape[1]
+    dataset = SequenceDataset(
+        train.features,
+        train.num_frames,
+        train.labels,
+        augmentation=config.augmentation,
+        seed=config.base_seed,
+    )
+    loader = DataLoader(
+        dataset,
+        batch_size=config.batch_size,
+        sampler=balanced_sampler(train.labels, seed=config.base_seed),
+        collate_fn=full_length_collate(steps),
+    )
+    val_loader = DataLoader(
+        SequenceDataset(val.features, val.num_frames, val.labels),
+        batch_size=config.batch_size,
+        collate_fn=full_length_collate(steps),
+    )
+    seconds = []
+    for _ in range(config.max_epochs):
+        started = time.perf_counter()
+        model.train()
+        predictions, targets = [], []
+        for x, labels in loader:
+            x, labels = x.to(device), labels.to(device)
+            optimizer.zero_grad()
+            # Unmasked: every step counts as real, padding included.
+            logits = model(x, torch.full((len(labels),), steps))
+            loss = criterion(logits, labels)
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip_norm)
+            optimizer.step()
+            scheduler.step()  # per batch: T_0=20 means 20 batches
+            predictions.append(logits.argmax(1).cpu().numpy())
+            targets.append(labels.cpu().numpy())
+        compute_metrics(np.concatenate(targets), np.concatenate(predictions), model_config.num_classes)
+        model.eval()
+        with torch.no_grad():
+            val_predictions = [
+                model(x.to(device), torch.full((len(y),), steps)).argmax(1).cpu() for x, y in val_loader
+            ]
+        compute_metrics(val.labels, torch.cat(val_predictions).numpy(), model_config.num_classes)
+        seconds.append(time.perf_counter() - started)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--videos", type=int, default=192, help="training videos (validation: a quarter)")
+    parser.add_argument("--steps", type=int, default=73, help="stored time steps (73 for 64 frames)")
+    parser.add_argument("--dim", type=int, default=1280)
+    parser.add_argument("--hidden-dim", type=int, default=128)
+    parser.add_argument("--lstm-layers", type=int, default=2)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=48)
+    parser.add_argument("--epochs", type=int, default=2, help="epochs timed per trainer (after one warm-up)")
+    parser.add_argument("--device", choices=("cpu", "cuda"))
+    args = parser.parse_args()
+    device = torch.device(args.device) if args.device else default_device()
+    train = synthetic_split(args.videos, args.steps, args.dim, seed=1)
+    val = synthetic_split(max(args.videos // 4, 4), args.steps, args.dim, seed=2)
+    model_config = TemporalModelConfig(
+        feature_dim=args.dim,
+        hidden_dim=args.hidden_dim,
+        num_lstm_layers=args.lstm_layers,
+        num_attention_heads=args.heads,
+        num_classes=len(CLASS_NAMES),
+    )
+    config = TrainingConfig(max_epochs=args.epochs + 1, patience=args.epochs + 2, batch_size=args.batch_size)
+    sizes = f"{args.videos} train / {val.num_videos} val videos of {args.steps}x{args.dim}"
+    member = f"member H{args.hidden_dim}x{args.lstm_layers}L, batch {args.batch_size}"
+    print(f"device {device}, torch threads {torch.get_num_threads()}; {sizes}; {member}")
+    ours = train_member(train, val, model_config=model_config, config=config, device=device).history[
+        "time_s"
+    ][1:]
+    reference = reference_epochs(train, val, model_config, config, device)[1:]
+    ours_s, reference_s = float(np.mean(ours)), float(np.mean(reference))
+    print(f"ours       {ours_s:7.2f} s/epoch  ({', '.join(f'{s:.2f}' for s in ours)})")
+    print(f"reference  {reference_s:7.2f} s/epoch  ({', '.join(f'{s:.2f}' for s in reference)})")
+    print(f"ratio reference/ours: {reference_s / ours_s:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""What an epoch costs before training starts: a few real batches of the member's size on the
+features and device it will train on, timed, and scaled to the epoch's batch count."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from core.features.store import FeatureSet
+from core.model.network import TemporalClassifier, TemporalModelConfig
+from core.training.batches import SequenceDataset, pad_collate
+from core.training.losses import FocalLoss, class_balanced_alpha
+from core.training.member import TrainingConfig, training_batches
+
+# Above this hidden size a member is "full-size" (the original's is 768); on CPU a GPU is advised.
+FULL_SIZE_HIDDEN = 512
+# A whole run on CPU longer than this is worth a GPU whatever the member's size.
+LONG_RUN_S = 3600.0
+
+
+@dataclass(frozen=True)
+class EpochEstimate:
+    seconds_per_epoch: float
+    train_batch_s: float
+    val_batch_s: float
+    train_batches: int
+    val_batches: int
+    measured_batches: int
+    device: str
+    hidden_dim: int
+    max_epochs: int
+
+    @property
+    def longest_run_s(self) -> float:
+        return self.seconds_per_epoch * self.max_epochs
+
+    @property
+    def gpu_recommended(self) -> bool:
+        on_cpu = self.device == "cpu"
+        return on_cpu and (self.hidden_dim >= FULL_SIZE_HIDDEN or self.longest_run_s > LONG_RUN_S)
+
+
+def _time_train_batches(
+    model: TemporalClassifier,
+    train: FeatureSet,
+    config: TrainingConfig,
+    device: torch.device,
+    batches: int,
+) -> float:
+    criterion = FocalLoss(
+        class_balanced_alpha(train.labels, model.config.num_classes, clip=config.alpha_clip),
+        gamma=config.focal_gamma,
+        label_smoothing=config.label_smoothing,
+    ).to(device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
+    model.train()
+    timings = []
+    # The first batch pays for allocation and kernel selection; it is not timed.
+    loader = training_batches(train, config, config.base_seed)
+    for x, lengths, labels in itertools.islice(loader, batches + 1):
+        started = time.perf_counter()
+        optimizer.zero_grad(set_to_none=True)
+        loss = criterion(model(x.to(device), lengths), labels.to(device))
+        loss.backward()
+        optimizer.step()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        timings.append(time.perf_counter() - started)
+    measured = timings[1:] or timings
+    return sum(measured) / len(measured)
+
+
+@torch.inference_mode()
+def _time_val_batch(
+    model: TemporalClassifier, val: FeatureSet, batch_size: int, device: torch.device
+) -> float:
+    model.eval()
+    rows = list(range(min(batch_size, val.num_videos)))
+    dataset = SequenceDataset(val.features[rows], val.num_frames[rows], val.labels[rows])
+    x, lengths, _ = pad_collate([dataset[i] for i in range(len(rows))])
+    model(x.to(device), lengths)
+    started = time.perf_counter()
+    model(x.to(device), lengths)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - started
+
+
+def estimate_epoch(
+    train: FeatureSet,
+    val: FeatureSet,
+    model_config: TemporalModelConfig,
+    config: TrainingConfig,
+    device: torch.device,
+    batches: int = 3,
+) -> EpochEstimate:
+    """Seconds per epoch of this member size on these features and this device, measured on
+    `batches` training batches (after one untimed) and one validation batch; the random streams
+    of the caller are left as they were."""
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        model = TemporalClassifier(model_config).to(device)
+        train_s = _time_train_batches(model, train, config, device, batches)
+        val_s = _time_val_batch(model, val, config.batch_size, device)
+    train_batches = math.ceil(train.num_videos / config.batch_size)
+    val_batches = math.ceil(val.num_videos / config.batch_size)
+    return EpochEstimate(
+        seconds_per_epoch=train_s * train_batches + val_s * val_batches,
+        train_batch_s=train_s,
+        val_batch_s=val_s,
+        train_batches=train_batches,
+        val_batches=val_batches,
+        measured_batches=min(batches, train_batches),
+        device=device.type,
+        hidden_dim=model_config.hidden_dim,
+        max_epochs=config.max_epochs,
+    )
