@@ -17,6 +17,8 @@ TRAINING_METRICS_CSV = "training_metrics.csv"
 CONFIGURATION_ANALYSIS_JSON = "configuration_analysis.json"
 CHECKPOINT_PATTERN = re.compile(r"^best_ensemble_model_(\d+)\.pt$")
 FEATURES_SUFFIX = "_features_multiscale.h5"
+AUDIT_SUFFIX = "-audit.json"
+"""Audit documents (`python -m core audit`) share `runs/` with evaluation runs, told apart by name."""
 
 
 def checkpoint_file_name(member: int | str) -> str:

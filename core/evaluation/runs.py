@@ -37,6 +37,7 @@ from core.model.ensemble import (
 from core.model.inference import DEFAULT_BATCH_SIZE, predict_split, predictor_probabilities
 from core.model.tta import TTA_MODES, validate_modes
 from core.outputs import PlannedOutput, check_outputs
+from core.paths import AUDIT_SUFFIX
 
 RUN_FORMAT = "video-classifier-evaluation/2"
 JSON_ONLY_RUN_FORMAT = "video-classifier-evaluation/1"
@@ -399,6 +400,8 @@ def list_runs(runs_dir: str | Path) -> RunListing:
     folder = Path(runs_dir)
     runs, unreadable = [], []
     for path in sorted(folder.glob("[!.]*.json")) if folder.is_dir() else []:
+        if path.name.endswith(AUDIT_SUFFIX):
+            continue
         try:
             runs.append((path, load_run(path)))
         except EvaluationError as exc:
