@@ -66,7 +66,9 @@ def _split_set(split: str, centres: np.ndarray, rng: np.random.Generator) -> Fea
     return FeatureSet(features, labels.astype(np.int64), num_frames, names, list(CLASS_NAMES), TINY_RECIPE)
 
 
-def _near_copy(target: FeatureSet, row: int, source: FeatureSet, source_row: int, rng: np.random.Generator) -> None:
+def _near_copy(
+    target: FeatureSet, row: int, source: FeatureSet, source_row: int, rng: np.random.Generator
+) -> None:
     length = int(source.num_frames[source_row])
     vector = source.features[source_row, 0] + rng.normal(scale=0.1, size=AUDIT_DIM)
     target.features[row] = 0.0
@@ -101,7 +103,9 @@ def build_sets(seed: int = 0) -> tuple[dict[str, FeatureSet], dict[str, np.ndarr
     return sets, true_labels
 
 
-def write_audit_project(root: Path, members: int = 4, splits: tuple[str, ...] = ("train", "val", "test")) -> AuditProject:
+def write_audit_project(
+    root: Path, members: int = 4, splits: tuple[str, ...] = ("train", "val", "test")
+) -> AuditProject:
     models, features = root / "models_enhanced", root / "features_enhanced"
     models.mkdir(parents=True, exist_ok=True)
     features.mkdir(parents=True, exist_ok=True)

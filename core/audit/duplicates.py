@@ -83,9 +83,7 @@ def search(
     return similarities, ids
 
 
-def close_pairs(
-    similarities: np.ndarray, ids: np.ndarray, threshold: float
-) -> list[tuple[int, int, float]]:
+def close_pairs(similarities: np.ndarray, ids: np.ndarray, threshold: float) -> list[tuple[int, int, float]]:
     """Each unordered pair (i < j) whose similarity reaches `threshold`, once, with its highest score."""
     rows, cols = np.nonzero((similarities >= threshold) & (ids >= 0))
     best: dict[tuple[int, int], float] = {}
@@ -130,11 +128,26 @@ def near_duplicates(
     return sorted(records, key=lambda r: (r["within_split"], -r["similarity"], r["split"], r["video"]))
 
 
+def nearest_rows(unit: np.ndarray, row: int, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `count` rows most similar to `row` (itself excluded), most similar first, and their
+    similarities: one exact pass over the vectors, which takes a fraction of a second at 100k."""
+    similarities = unit @ unit[row]
+    similarities[row] = -np.inf
+    count = min(count, len(unit) - 1)
+    if count <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    top = np.argpartition(-similarities, count - 1)[:count]
+    top = top[np.argsort(-similarities[top], kind="stable")]
+    return top, similarities[top]
+
+
 def exact_pairs(unit: np.ndarray, threshold: float) -> set[tuple[int, int]]:
     """Every pair at or above `threshold` by brute force, in chunks: the reference for recall."""
     found = set()
     for start in range(0, len(unit), QUERY_CHUNK):
         block = unit[start : start + QUERY_CHUNK] @ unit.T
         rows, cols = np.nonzero(block >= threshold)
-        found.update((start + r, c) for r, c in zip(rows.tolist(), cols.tolist(), strict=True) if start + r < c)
+        found.update(
+            (start + r, c) for r, c in zip(rows.tolist(), cols.tolist(), strict=True) if start + r < c
+        )
     return found

@@ -1,5 +1,8 @@
 """A 2-D map of the videos: UMAP (umap-learn) of one vector per video, PCA first when the vectors
-are wide, on a uniform sample when there are more videos than a map can lay out quickly."""
+are wide, on a uniform sample when there are more videos than a map can lay out quickly.
+
+UMAP is given its neighbour graph from the faiss index the near-duplicate search uses: its own
+nearest-neighbour descent is slower here, and compiling it costs a minute on a first map."""
 
 from __future__ import annotations
 
@@ -9,13 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import PCA
 
-MAP_SAMPLE_CAP = 20_000
+from core.audit.duplicates import build_index, search, unit_vectors
+
+MAP_SAMPLE_CAP = 10_000
 """Videos laid out at most; above, a uniform random sample (fixed seed) of this many."""
 PCA_DIMS = 50
 """Wider vectors are reduced to this many principal components before UMAP: the neighbour graph
 UMAP builds is as good on them and several times faster."""
 NEIGHBOURS = 15
 MIN_UMAP_VIDEOS = 4
+LAYOUT_EPOCHS = 200
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,9 @@ def _reduced(vectors: np.ndarray, seed: int) -> tuple[np.ndarray, str]:
     dims = min(PCA_DIMS, *vectors.shape)
     if vectors.shape[1] <= PCA_DIMS:
         return vectors, ""
-    return PCA(n_components=dims, random_state=seed).fit_transform(vectors), f"PCA to {dims} dimensions, then "
+    return PCA(n_components=dims, random_state=seed).fit_transform(
+        vectors
+    ), f"PCA to {dims} dimensions, then "
 
 
 def embedding_map(vectors: np.ndarray, cap: int = MAP_SAMPLE_CAP, seed: int = 0) -> EmbeddingMap:
@@ -58,11 +66,23 @@ def embedding_map(vectors: np.ndarray, cap: int = MAP_SAMPLE_CAP, seed: int = 0)
             placed[:, :components] = PCA(n_components=components).fit_transform(chosen)
         return EmbeddingMap(placed, rows, len(vectors), "PCA (too few videos for UMAP)")
     reduced, prefix = _reduced(chosen, seed)
+    unit = unit_vectors(reduced)
+    neighbours = min(NEIGHBOURS, len(chosen) - 1)
+    similarities, ids = search(build_index(unit, seed), unit, neighbours)
     reducer = umap.UMAP(
-        n_neighbors=min(NEIGHBOURS, len(chosen) - 1), n_components=2, metric="cosine", random_state=seed
+        n_neighbors=neighbours,
+        n_components=2,
+        metric="cosine",
+        random_state=seed,
+        n_epochs=LAYOUT_EPOCHS,
+        precomputed_knn=(ids, np.clip(1.0 - similarities, 0.0, 2.0), None),
     )
     with warnings.catch_warnings():
         # A fixed random_state makes UMAP single-threaded, and it says so on every call.
         warnings.filterwarnings("ignore", message="n_jobs value", category=UserWarning)
-        coordinates = reducer.fit_transform(reduced).astype(np.float32)
-    return EmbeddingMap(coordinates, rows, len(vectors), f"{prefix}UMAP (cosine, {reducer.n_neighbors} neighbours)")
+        # Only `transform` of new points needs UMAP's own search index; maps are fitted whole.
+        warnings.filterwarnings("ignore", message="precomputed_knn", category=UserWarning)
+        coordinates = reducer.fit_transform(unit).astype(np.float32)
+    return EmbeddingMap(
+        coordinates, rows, len(vectors), f"{prefix}UMAP (cosine, {reducer.n_neighbors} neighbours)"
+    )

@@ -26,7 +26,11 @@ def cached_probabilities(
     for modes in (TTA_MODES, UNAUGMENTED):
         key = prediction_key(checkpoint_fingerprints, features_fingerprint, modes)
         found = load_cached_probabilities(cache_dir, key)
-        if found is not None and found.shape[1] == len(modes) and found.shape[0] == len(checkpoint_fingerprints):
+        if (
+            found is not None
+            and found.shape[1] == len(modes)
+            and found.shape[0] == len(checkpoint_fingerprints)
+        ):
             return SplitProbabilities(found, modes)
     return None
 

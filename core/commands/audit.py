@@ -84,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
     cache_dir = ProjectPaths(args.features.resolve().parent).cache_dir
     modes = TTA_MODES if args.tta else UNAUGMENTED
     with tqdm(total=len(paths), unit="file", desc="reading features", file=sys.stderr) as bar:
-        reading = read_splits(paths, progress=lambda done, total: bar.set_postfix_str(f"{done}/{total} videos"))
+        reading = read_splits(
+            paths, progress=lambda done, total: bar.set_postfix_str(f"{done}/{total} videos")
+        )
         bar.update(len(paths))
 
     def probabilities_of(split: AuditSplit) -> SplitProbabilities:
