@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -266,3 +267,13 @@ def _thumbnail(path: str, stamp: tuple[int, int]) -> str | None:
 def thumbnail_uri(path: Path) -> str | None:
     """A frame of the video as a data URI for an image column; None when it cannot be decoded."""
     return _thumbnail(str(path), _stamp(path))
+
+
+@st.cache_resource(show_spinner="Averaging every video's frame features…", max_entries=4)
+def _stacked(key: str, _compute: Callable[[], np.ndarray]) -> np.ndarray:
+    return _compute()
+
+
+def stacked_vectors(key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """Vectors `compute` builds, once per `key` (which names their content), shared read-only."""
+    return _stacked(key, compute)

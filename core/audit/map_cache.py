@@ -17,8 +17,12 @@ MAP_CACHE_VERSION = 1
 
 
 def map_key(fingerprints: Sequence[str], representation: str, cap: int) -> str:
-    document = {"inputs": list(fingerprints), "representation": representation, "cap": cap,
-                "version": MAP_CACHE_VERSION}  # fmt: skip
+    document = {
+        "inputs": list(fingerprints),
+        "representation": representation,
+        "cap": cap,
+        "version": MAP_CACHE_VERSION,
+    }
     return hashlib.sha256(json.dumps(document).encode()).hexdigest()[:32]
 
 

@@ -32,8 +32,16 @@ def document(project: AuditProject) -> dict:
 
 
 def audit_args(root: Path, out: Path, *extra: str) -> list[str]:
-    return ["audit", "--models", str(root / "models_enhanced"), "--features", str(root / "features_enhanced"),
-            "--out", str(out), *extra]  # fmt: skip
+    return [
+        "audit",
+        "--models",
+        str(root / "models_enhanced"),
+        "--features",
+        str(root / "features_enhanced"),
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_every_planted_leak_is_found_with_its_match(project: AuditProject, document: dict) -> None:
@@ -110,8 +118,12 @@ def _rewrite_val(project: AuditProject, **changes: object) -> None:
 
 def _one_video(project: AuditProject) -> dict:
     val = project.sets["val"]
-    return {"features": val.features[:1], "labels": val.labels[:1], "num_frames": val.num_frames[:1],
-            "video_names": val.video_names[:1]}  # fmt: skip
+    return {
+        "features": val.features[:1],
+        "labels": val.labels[:1],
+        "num_frames": val.num_frames[:1],
+        "video_names": val.video_names[:1],
+    }
 
 
 BAD_VAL = {
