@@ -205,9 +205,11 @@ def render_audit(data: ExplorerData) -> None:
     if document is None:
         st.info("Run the audit here, or from a terminal: `python -m core audit`.")
         return
-    if document.get("problems"):
-        with st.expander(f"What the audit could not check ({len(document['problems'])})"):
-            for problem in document["problems"]:
+    # Problems the page already warned about above are not said twice.
+    unsaid = [p for p in document.get("problems", []) if p not in data.problems]
+    if unsaid:
+        with st.expander(f"What the audit could not check ({len(unsaid)})"):
+            for problem in unsaid:
                 st.markdown(f"- {plain(problem)}")
     render_leaks(data, document)
     render_label_issues(data, document)

@@ -21,8 +21,9 @@ from dashboard.views.explorer_videos import render_video_list
 if TYPE_CHECKING:
     from dashboard.views.explorer_data import ExplorerData
 
-FEATURES = "features"
-NO_SECOND_MAP = "none"
+# Options are short words (the URL holds a bound selectbox's shown text): "features", "Model 2".
+FEATURES = "frame features"
+NO_SECOND_MAP = "nothing"
 COLOURS: dict[str, str] = {
     "true class": "true_class",
     "predicted class": "predicted_class",
@@ -40,9 +41,7 @@ MAP_HEIGHT = 480
 def representation_label(option: str) -> str:
     if option == FEATURES:
         return "Frame features (averaged over time)"
-    if option == NO_SECOND_MAP:
-        return "No second map"
-    return f"{short_name(option)} (its last hidden layer)"
+    return f"{option} (its last hidden layer)"
 
 
 def representation(data: ExplorerData, option: str) -> tuple[str, np.ndarray]:
@@ -52,7 +51,7 @@ def representation(data: ExplorerData, option: str) -> tuple[str, np.ndarray]:
     if option == FEATURES:
         key = map_key(inputs, option, MAP_SAMPLE_CAP)
         return key, stacked_vectors(key, lambda: stacked_means(data.compared)[0])
-    member = next(m for m in data.context.members.members if m.name == option)
+    member = next(m for m in data.context.members.members if short_name(m.name) == option)
     key = map_key([*inputs, fingerprint(member.path)], option, MAP_SAMPLE_CAP)
     return key, member_vectors(paths, member)
 
@@ -146,15 +145,12 @@ def render_one_map(data: ExplorerData, option: str, colour: str, splits: list[st
 
 
 def render_controls(data: ExplorerData) -> tuple[str, str, str, list[str]]:
-    options = [FEATURES, *data.context.member_names]
+    options = [FEATURES, *map(short_name, data.context.member_names)]
     columns = st.columns([3, 3, 2, 3])
-    first = columns[0].selectbox(
-        "Map of", options, format_func=representation_label, key="explorer_map", bind="query-params"
-    )
+    first = columns[0].selectbox("Map of", options, key="explorer_map", bind="query-params")
     second = columns[1].selectbox(
         "Beside it",
         [NO_SECOND_MAP, *[o for o in options if o != first]],
-        format_func=representation_label,
         key="explorer_beside",
         bind="query-params",
     )
