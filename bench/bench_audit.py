@@ -62,7 +62,7 @@ def write_split(
     names = [f"{CLASS_NAMES[k]}/sub{i % SUBCATEGORIES}/{path.stem}_{i:06d}.mp4" for i, k in enumerate(labels)]
     with h5py.File(path, "w") as h5:
         features = h5.create_dataset(
-            "features", (count, steps, dim), dtype=np.float32, chunks=(256, steps, dim)
+            "features", (count, steps, dim), dtype=np.float32, chunks=(min(256, count), steps, dim)
         )
         for start in range(0, count, 8192):
             block = vectors[start : start + 8192, None, :] + 0.05 * rng.normal(

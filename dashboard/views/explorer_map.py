@@ -156,8 +156,8 @@ def render_controls(data: ExplorerData) -> tuple[str, str, str, list[str]]:
     )
     colour = columns[2].selectbox("Colour by", list(COLOURS), key="explorer_colour", bind="query-params")
     names = [split.split for split in data.compared]
-    splits = columns[3].multiselect(
-        "Splits", names, default=names, key="explorer_splits", bind="query-params"
+    splits = columns[3].pills(
+        "Splits", names, selection_mode="multi", default=names, key="explorer_splits", bind="query-params"
     )
     return first, second, colour, splits
 

@@ -41,8 +41,18 @@ def with_thumbnails(table: pd.DataFrame, files: VideoFiles) -> pd.DataFrame:
     return table.assign(**{FRAME_COLUMN: frames})[[FRAME_COLUMN, *table.columns]]
 
 
-def frame_column_config() -> dict[str, object]:
-    return {FRAME_COLUMN: st.column_config.ImageColumn("frame", width="small")}
+def list_column_config() -> dict[str, object]:
+    """Short headers, and names cut to a medium width (the full name shows on hover), so a list
+    fits the page without scrolling sideways."""
+    text = st.column_config.TextColumn
+    return {
+        FRAME_COLUMN: st.column_config.ImageColumn("frame", width="small"),
+        "video": text("video", width="medium"),
+        "match": text("match", width="medium"),
+        "match_split": text("match split"),
+        "true_class": text("true class"),
+        "predicted_class": text("predicted"),
+    }
 
 
 def render_video_list(table: pd.DataFrame, files: VideoFiles, key: str, config: dict | None = None) -> None:
@@ -51,7 +61,7 @@ def render_video_list(table: pd.DataFrame, files: VideoFiles, key: str, config: 
     st.dataframe(
         shown,
         hide_index=True,
-        column_config={**frame_column_config(), **(config or {})},
+        column_config={**list_column_config(), **(config or {})},
         key=f"{key}_table",
         row_height=56 if FRAME_COLUMN in shown else None,
     )
