@@ -42,13 +42,13 @@ class AuditFindings:
     problems: list[str] = field(default_factory=list)
 
 
-def note_problem(findings: AuditFindings, file_name: str, problem: str) -> None:
+def add_problem(problems: list[str], file_name: str, problem: str) -> None:
     """One line per bad file: a second consequence of the same file joins its first line."""
-    for number, earlier in enumerate(findings.problems):
+    for number, earlier in enumerate(problems):
         if file_name in earlier:
-            findings.problems[number] = f"{earlier}; also, {problem.removeprefix(file_name + ': ')}"
+            problems[number] = f"{earlier}; also, {problem.removeprefix(file_name + ': ')}"
             return
-    findings.problems.append(problem)
+    problems.append(problem)
 
 
 def _report(progress: StageProgress | None, stage: str, fraction: float) -> None:
@@ -87,7 +87,7 @@ def audit_split_predictions(
     findings.slices += slice_rows(split.split, index.labels, index.video_names, index.class_names, predictors)
     problem = label_check_problem(split.path.name, index.labels, index.class_names)
     if problem is not None:
-        note_problem(findings, split.path.name, problem)
+        add_problem(findings.problems, split.path.name, problem)
         return
     chosen = _label_predictor(predictors)
     findings.label_predictor[split.split] = chosen
@@ -115,7 +115,9 @@ def run_audit(
         try:
             probabilities = probabilities_of(split)
         except ValueError as exc:
-            note_problem(findings, split.path.name, f"{split.path.name}: no label issues or slices ({exc})")
+            add_problem(
+                findings.problems, split.path.name, f"{split.path.name}: no label issues or slices ({exc})"
+            )
             continue
         audit_split_predictions(split, probabilities, member_names, findings)
     findings.slices = worst_first(findings.slices)

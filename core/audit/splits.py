@@ -100,7 +100,7 @@ def comparable_splits(splits: Sequence[AuditSplit]) -> tuple[list[AuditSplit], l
             kept.append(split)
         else:
             problems.append(
-                f"{split.path.name} was extracted with another recipe than {reference.path.name} "
+                f"{split.path.name}: extracted with another recipe than {reference.path.name} "
                 f"({mismatch}); its videos are not compared with theirs (no near-duplicates, no shared "
                 "map): re-extract it with the same recipe"
             )

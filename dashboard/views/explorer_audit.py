@@ -3,6 +3,7 @@ from the latest audit document in runs/ or computed here with a progress bar (an
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -197,6 +198,16 @@ def render_slices(data: ExplorerData, document: dict[str, Any]) -> None:
         render_video_list(listed, data.files, "explorer_slice_videos", {"confidence": percent})
 
 
+def _file_of(problem: str) -> str:
+    return Path(problem.split(": ", 1)[0]).name
+
+
+def unsaid_problems(audit_problems: list[str], page_problems: list[str]) -> list[str]:
+    """The audit's problems about files the page has not already warned about: one message a file."""
+    said = {_file_of(problem) for problem in page_problems}
+    return [problem for problem in audit_problems if _file_of(problem) not in said]
+
+
 def render_audit(data: ExplorerData) -> None:
     st.subheader("Audit: leaks, likely wrong labels, weak slices")
     render_run_button(data)
@@ -205,8 +216,7 @@ def render_audit(data: ExplorerData) -> None:
     if document is None:
         st.info("Run the audit here, or from a terminal: `python -m core audit`.")
         return
-    # Problems the page already warned about above are not said twice.
-    unsaid = [p for p in document.get("problems", []) if p not in data.problems]
+    unsaid = unsaid_problems(document.get("problems", []), data.problems)
     if unsaid:
         with st.expander(f"What the audit could not check ({len(unsaid)})"):
             for problem in unsaid:

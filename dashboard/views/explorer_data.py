@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.audit.run import add_problem
 from core.audit.splits import AuditSplit, SplitReading, comparable_splits
 from core.evaluation.predictions import SplitPredictions
 from core.features.inventory import feature_files
@@ -95,6 +96,8 @@ def explorer_data(context: DashboardContext) -> ExplorerData | None:
     )
     files = VideoFiles(context.paths.data_dir, {s.split: s.path for s in reading.splits})
     videos = video_rows(compared, predictions) if compared else pd.DataFrame()
-    return ExplorerData(
-        context, reading, compared, predictions, videos, files, [*reading.problems, *problems, *unpredicted]
-    )
+    said = list(reading.problems)
+    for split in reading.splits:
+        for problem in [p for p in [*problems, *unpredicted] if split.path.name in p]:
+            add_problem(said, split.path.name, problem)
+    return ExplorerData(context, reading, compared, predictions, videos, files, said)
