@@ -53,7 +53,7 @@ def test_the_explorer_reads_at_desktop_and_phone_width(project: Path, tmp_path: 
         with chromium_page(width=1280, height=4200) as page:
             run_audit_on_the_page(page, url)
             assert clipped_tables(page) == []
-            page.screenshot(path=str(shots / "data_explorer.png"))
+            page.screenshot(path=str(shots / "data_explorer_planted.png"))
         with chromium_page(width=390, height=7000) as page:
             run_audit_on_the_page(page, url)
-            page.screenshot(path=str(shots / "data_explorer_phone.png"))
+            page.screenshot(path=str(shots / "data_explorer_planted_phone.png"))
