@@ -46,6 +46,20 @@ def run_audit_on_the_page(page, url: str) -> None:
     assert page.locator(".js-plotly-plot canvas").count() > 0
 
 
+def select_the_whole_map(page) -> None:
+    """A box drawn over the whole plot area with the modebar's box select."""
+    plot = page.locator(".js-plotly-plot").first
+    plot.hover()
+    plot.locator('.modebar-btn[data-val="select"]').click()
+    box = plot.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=5)
+    page.mouse.up()
+    settle(page)
+
+
 def test_the_explorer_reads_at_desktop_and_phone_width(project: Path, tmp_path: Path) -> None:
     """One server for both widths: its first map pays UMAP's compilation once."""
     shots = screenshot_dir(tmp_path)
@@ -54,6 +68,9 @@ def test_the_explorer_reads_at_desktop_and_phone_width(project: Path, tmp_path: 
             run_audit_on_the_page(page, url)
             assert clipped_tables(page) == []
             page.screenshot(path=str(shots / "data_explorer_planted.png"))
+            select_the_whole_map(page)
+            page.get_by_text("144 selected video(s)").wait_for(timeout=120_000)
+            assert page.locator('[data-testid="stException"]').count() == 0
         with chromium_page(width=390, height=7000) as page:
             run_audit_on_the_page(page, url)
             page.screenshot(path=str(shots / "data_explorer_planted_phone.png"))

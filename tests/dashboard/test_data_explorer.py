@@ -16,6 +16,7 @@ from core.features.writer import write_feature_set
 from dashboard.navigation import CLASSIFY_PAGE
 from tests.audit_project import FLIPPED, LEAKS, TRAIN_COPY, AuditProject, write_audit_project
 from tests.dashboard.app_pages import APP
+from tests.factories import write_noise_clip
 
 EXPLORER = "app_pages/8_Data_explorer.py"
 
@@ -140,3 +141,15 @@ def test_a_bad_split_is_one_message_and_the_page_works(
     leaks = table_with(at, "match_split", "similarity")
     assert len(leaks) == len(LEAKS)
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_listed_videos_show_a_frame_when_the_file_is_on_disk(
+    project: AuditProject, audited: AppTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = project.name("test", FLIPPED["test"][0])
+    write_noise_clip(project.root / "data" / "demo" / "test" / name)
+    at = open_explorer(project.root, monkeypatch)
+    issues = table_with(at, "suggested", "score")
+    frames = dict(zip(issues["video"], issues["frame"], strict=True))
+    assert frames[name].startswith("data:image/png;base64,")
+    assert sum(isinstance(frame, str) for frame in frames.values()) == 1
