@@ -63,7 +63,7 @@ def audit_document(findings: AuditFindings, sources: AuditSources) -> dict[str, 
 
 
 def default_audit_path(runs_dir: str | Path) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
     return Path(runs_dir) / f"{stamp}{AUDIT_SUFFIX}"
 
 
