@@ -11,7 +11,7 @@ import streamlit as st
 
 from core.audit.run import add_problem
 from core.audit.splits import AuditSplit, SplitReading, comparable_splits
-from core.evaluation.predictions import SplitPredictions
+from core.evaluation.predictions import SplitPredictions, subcategories_of
 from core.features.inventory import feature_files
 from core.model.ensemble import compatibility_problems
 from dashboard.cache import audit_reading
@@ -64,7 +64,13 @@ def split_predictions(context: DashboardContext, splits: list[AuditSplit]) -> tu
 
 def _unpredicted_rows(split: AuditSplit) -> pd.DataFrame:
     names = np.asarray(split.index.class_names, dtype=object)
-    return pd.DataFrame({"video": split.index.video_names, "true_class": names[split.index.labels]})
+    return pd.DataFrame(
+        {
+            "video": split.index.video_names,
+            "subcategory": subcategories_of(split.index.video_names),
+            "true_class": names[split.index.labels],
+        }
+    )
 
 
 def video_rows(compared: list[AuditSplit], predictions: dict[str, SplitPredictions]) -> pd.DataFrame:
@@ -75,7 +81,13 @@ def video_rows(compared: list[AuditSplit], predictions: dict[str, SplitPredictio
         table = known.video_table().drop(columns=["index"]) if known else _unpredicted_rows(split)
         parts.append(table.assign(split=split.split))
     table = pd.concat(parts, ignore_index=True)
-    for column, missing in (("predicted_class", "–"), ("correct", None), ("members_disagree", None)):
+    missing_columns = (
+        ("predicted_class", "–"),
+        ("confidence", np.nan),
+        ("correct", None),
+        ("members_disagree", None),
+    )
+    for column, missing in missing_columns:
         if column not in table:
             table[column] = missing
     return table
