@@ -27,6 +27,8 @@ pages = [
             url_path="evaluation_runs"),
     st.Page("app_pages/7_Collapse_inspector.py", title="Collapse inspector", icon=":material/troubleshoot:",
             url_path="collapse_inspector"),
+    st.Page("app_pages/8_Data_explorer.py", title="Data explorer", icon=":material/scatter_plot:",
+            url_path="data_explorer"),
 ]  # fmt: skip
 alias = page_alias(pages, canonical_paths=["overview", *[p.url_path for p in pages[1:]]])
 navigation = st.navigation(pages if alias is None else [*pages, alias])

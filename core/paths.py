@@ -19,6 +19,8 @@ CHECKPOINT_PATTERN = re.compile(r"^best_ensemble_model_(\d+)\.pt$")
 FEATURES_SUFFIX = "_features_multiscale.h5"
 RETRAIN_PROVENANCE_JSON = "retrain_provenance.json"
 RETRAIN_STATE = "retrain_state.pt"
+AUDIT_SUFFIX = "-audit.json"
+"""Audit documents (`python -m core audit`) share `runs/` with evaluation runs, told apart by name."""
 
 
 def checkpoint_file_name(member: int | str) -> str:

@@ -9,13 +9,20 @@ compute those keys.
 
 from __future__ import annotations
 
+import base64
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 import torch
 
+from core.audit.duplicates import unit_vectors
+from core.audit.embedding_map import EmbeddingMap, embedding_map
+from core.audit.map_cache import load_cached_map, store_map
+from core.audit.representations import member_embeddings
+from core.audit.splits import SplitReading, read_splits
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of
 from core.evaluation.jobs import JobRegistry
 from core.features.inventory import FeatureFileInfo, inspect_feature_file
@@ -33,6 +40,7 @@ from core.training.jobs import RetrainRegistry
 from core.training.retrain import MemberRecipe, member_recipe
 from core.video.decode import VideoDecodeError, decode_uniform_frames
 from core.video.player import native_mime_type, webm_for_browser
+from core.video.thumbnails import thumbnail_png
 from core.video.uploads import UnsupportedUpload, upload_as_temp_file
 
 
@@ -258,3 +266,78 @@ def candidate_probabilities(
     return _candidate_probabilities(
         str(checkpoint), fingerprint(checkpoint), str(features), fingerprint(features), modes, device
     )
+
+
+@st.cache_resource(show_spinner="Reading every split's features…", max_entries=4)
+def _audit_reading(paths: tuple[str, ...], fingerprints: tuple[str, ...]) -> SplitReading:
+    return read_splits([Path(p) for p in paths])
+
+
+def audit_reading(paths: list[Path]) -> SplitReading:
+    """Every split's index and time-averaged features (shared read-only), and the files that
+    cannot take part."""
+    return _audit_reading(tuple(map(str, paths)), tuple(fingerprint(p) for p in paths))
+
+
+@st.cache_resource(show_spinner="Reading each video through the member…", max_entries=8)
+def _member_vectors(
+    paths: tuple[str, ...], fingerprints: tuple[str, ...], member: str, _model: object
+) -> np.ndarray:
+    parts = []
+    for path in paths:
+        with open_features(path) as handle:
+            parts.append(member_embeddings(_model, handle))
+    return np.concatenate(parts)
+
+
+def member_vectors(paths: list[Path], member: LoadedCheckpoint) -> np.ndarray:
+    """The member's last hidden layer for every video of the files, stacked in their order."""
+    return _member_vectors(
+        tuple(map(str, paths)), tuple(fingerprint(p) for p in paths), fingerprint(member.path), member.model
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _unit(key: str, _vectors: np.ndarray) -> np.ndarray:
+    return unit_vectors(_vectors)
+
+
+def unit_rows(key: str, vectors: np.ndarray) -> np.ndarray:
+    """Centred unit vectors (shared read-only), `key` naming what `vectors` are."""
+    return _unit(key, vectors)
+
+
+@st.cache_data(show_spinner="Laying out the map (UMAP; a first map also compiles it, up to a minute)…",
+               max_entries=8)  # fmt: skip
+def _video_map(cache_dir: str, key: str, _vectors: np.ndarray) -> EmbeddingMap:
+    found = load_cached_map(Path(cache_dir), key)
+    if found is None:
+        found = embedding_map(_vectors)
+        store_map(Path(cache_dir), key, found)
+    return found
+
+
+def video_map(cache_dir: Path, key: str, vectors: np.ndarray) -> EmbeddingMap:
+    """The 2-D map of `vectors`, from the on-disk cache when `key` was laid out before."""
+    return _video_map(str(cache_dir), key, vectors)
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _thumbnail(path: str, stamp: tuple[int, int]) -> str | None:
+    png = thumbnail_png(path)
+    return None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def thumbnail_uri(path: Path) -> str | None:
+    """A frame of the video as a data URI for an image column; None when it cannot be decoded."""
+    return _thumbnail(str(path), _stamp(path))
+
+
+@st.cache_resource(show_spinner="Averaging every video's frame features…", max_entries=4)
+def _stacked(key: str, _compute: Callable[[], np.ndarray]) -> np.ndarray:
+    return _compute()
+
+
+def stacked_vectors(key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """Vectors `compute` builds, once per `key` (which names their content), shared read-only."""
+    return _stacked(key, compute)

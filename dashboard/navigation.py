@@ -9,6 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from core.page_paths import canonical_path
+from dashboard.context import ANALYSED_SPLIT_KEY
 
 CLASSIFY_PAGE = "app_pages/2_Classify.py"
 INCOMING_VIDEO_KEY = "classify_video"
@@ -38,6 +39,35 @@ def render_open_in_classify(videos: list[str], key: str) -> None:
     chosen = st.selectbox("Video", videos, key=f"{key}_open_video")
     if st.button("Open in Classify", key=f"{key}_open_button", icon=":material/movie:"):
         open_in_classify(chosen)
+
+
+def _ask_classify(video: str, features_path: str) -> None:
+    # A button callback runs before the sidebar's picker is drawn, so its state may be set here.
+    st.session_state[ANALYSED_SPLIT_KEY] = features_path
+    st.session_state[INCOMING_VIDEO_KEY] = video
+
+
+def render_open_split_video_in_classify(choices: list[tuple[str, str, str]], key: str) -> None:
+    """A picker of (label, video, features file) and an "Open in Classify" button that makes that
+    file the analysed split before switching, so a video from any split opens."""
+    if not classify_page_installed():
+        st.caption("The Classify page is not installed, so videos cannot be opened there.")
+        return
+    if not choices:
+        return
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    chosen = left.selectbox(
+        "Video", range(len(choices)), format_func=lambda i: choices[i][0], key=f"{key}_open_video"
+    )
+    _, video, path = choices[chosen if chosen is not None else 0]
+    if right.button(
+        "Open in Classify",
+        key=f"{key}_open_button",
+        icon=":material/movie:",
+        on_click=_ask_classify,
+        args=(video, path),
+    ):
+        st.switch_page(CLASSIFY_PAGE)
 
 
 COLLAPSE_PAGE = "app_pages/7_Collapse_inspector.py"

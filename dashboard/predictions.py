@@ -74,6 +74,17 @@ def _computed_now(
     return stored_probabilities(paths.cache_dir, key)
 
 
+def stored_or_unaugmented(
+    paths: ProjectPaths, members: Ensemble, features_path: Path
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Every TTA mode when stored, else the unaugmented pass (computed now if need be); starts no
+    background pass, for pages that read several splits at once."""
+    stored = stored_probabilities(paths.cache_dir, _key(members, features_path, TTA_MODES))
+    if stored is not None:
+        return stored, TTA_MODES
+    return _computed_now(paths, members, features_path, UNAUGMENTED), UNAUGMENTED
+
+
 def split_probabilities(
     paths: ProjectPaths, members: Ensemble, features_path: Path, modes: tuple[str, ...] = TTA_MODES
 ) -> SplitProbabilities:

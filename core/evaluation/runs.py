@@ -25,6 +25,7 @@ import torch
 from core.atomic import atomic_paths
 from core.device import default_device
 from core.evaluation.metrics import Scores, bootstrapped_metrics
+from core.evaluation.run_checks import check_run_document, sidecar_beside
 from core.features.store import FeatureFile, open_features
 from core.model.checkpoints import (
     ensemble_member_number,
@@ -41,6 +42,7 @@ from core.model.ensemble import (
 from core.model.inference import DEFAULT_BATCH_SIZE, predict_split, predictor_probabilities
 from core.model.tta import TTA_MODES, validate_modes
 from core.outputs import PlannedOutput, check_outputs
+from core.paths import AUDIT_SUFFIX
 
 RUN_FORMAT = "video-classifier-evaluation/2"
 JSON_ONLY_RUN_FORMAT = "video-classifier-evaluation/1"
@@ -336,80 +338,19 @@ def save_run(run: EvaluationRun, path: str | Path) -> Path:
     return path
 
 
-def _sidecar_of(path: Path, document: Mapping[str, Any]) -> Path:
-    """The sidecar a run names: a bare file name beside the run, and a regular file. Anything else
-    is refused before it is opened, so a run can neither read nor probe a file elsewhere, and a
-    FIFO or device there is never waited on."""
-    name = document.get("probabilities_file")
-    if not isinstance(name, str) or not name:
-        raise ValueError("'probabilities_file' should name the sidecar file beside the run")
-    if name in (".", "..") or Path(name).name != name or "\\" in name or "/" in name:
-        raise ValueError(f"'probabilities_file' must be a bare file name beside the run, found {name!r}")
-    sidecar = path.parent / name
-    try:
-        mode = os.lstat(sidecar).st_mode
-    except FileNotFoundError:
-        raise ValueError(f"its probabilities file {name} is missing") from None
-    if not stat.S_ISREG(mode):
-        raise ValueError(f"its probabilities file {name} is not a regular file")
-    return sidecar
-
-
 def _stored_probabilities(path: Path, document: Mapping[str, Any]) -> np.ndarray:
     if document["format"] == JSON_ONLY_RUN_FORMAT:
         stored = np.asarray(document["member_mode_probabilities"])
     else:
-        with np.load(_sidecar_of(path, document), allow_pickle=False) as sidecar:
+        with np.load(sidecar_beside(path, document), allow_pickle=False) as sidecar:
             stored = sidecar["probabilities"]
     if not np.issubdtype(stored.dtype, np.floating) and not np.issubdtype(stored.dtype, np.integer):
         raise ValueError(f"probabilities should be real numbers, found {stored.dtype}")
     return stored.astype(np.float32)
 
 
-# Fields a run must hold, with the JSON type each must have.
-_REQUIRED_FIELDS: dict[str, type] = {
-    "features_file": str,
-    "members": list,
-    "tta_modes": list,
-    "class_names": list,
-    "video_names": list,
-    "labels": list,
-    "predictors": dict,
-}
-_SCORE_NUMBERS = ("accuracy", "f1_weighted")
-
-
-def _is_finite_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
-
-
-def _check_document(document: Mapping[str, Any]) -> None:
-    """Types checked before anything is built, so a hand-edited run fails with the field's name."""
-    for key, kind in _REQUIRED_FIELDS.items():
-        if key not in document:
-            raise ValueError(f"'{key}' is missing")
-        if not isinstance(document[key], kind):
-            raise ValueError(f"'{key}' should be a {kind.__name__}, found {type(document[key]).__name__}")
-    swaps = document.get("swaps", {})
-    if not isinstance(swaps, dict) or not all(isinstance(v, str) for v in swaps.values()):
-        raise ValueError("'swaps' should map member names to checkpoint paths")
-    if not all(isinstance(label, int) and not isinstance(label, bool) for label in document["labels"]):
-        raise ValueError("'labels' should hold whole class numbers")
-    for key in ("video_names", "members", "tta_modes", "class_names"):
-        if not all(isinstance(item, str) for item in document[key]):
-            raise ValueError(f"'{key}' should hold text only")
-    for name, scores in document["predictors"].items():
-        if not isinstance(scores, dict):
-            raise ValueError(f"predictor {name!r}: scores should be a dict, found {type(scores).__name__}")
-        for key in _SCORE_NUMBERS:
-            if not _is_finite_number(scores.get(key)):
-                raise ValueError(
-                    f"predictor {name!r}: '{key}' should be a finite number, found {scores.get(key)!r}"
-                )
-
-
 def _run_from_document(path: Path, document: Mapping[str, Any]) -> EvaluationRun:
-    _check_document(document)
+    check_run_document(document)
     run = EvaluationRun(
         created_utc=str(document.get("created_utc", "")),
         features_file=str(document["features_file"]),
@@ -490,6 +431,8 @@ def list_runs(runs_dir: str | Path) -> RunListing:
     folder = Path(runs_dir)
     runs, unreadable = [], []
     for path in sorted(folder.glob("[!.]*.json")) if folder.is_dir() else []:
+        if path.name.endswith(AUDIT_SUFFIX):
+            continue
         try:
             runs.append((path, load_run(path)))
         except EvaluationError as exc:

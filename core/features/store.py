@@ -389,7 +389,13 @@ class FeatureFile:
         except (TypeError, ValueError) as exc:
             raise FeatureFileError(self.path, f"attr '{RECIPE_ATTR}' is not a valid recipe ({exc})") from None
 
+    @property
+    def names_stored(self) -> bool:
+        """Whether the rows are named by the file or the legacy index, not numbered `video_<i>`."""
+        return self._names_stored
+
     def _read_video_names(self, legacy_index_dir: Path | None) -> list[str]:
+        self._names_stored = True
         if "video_names" in self._h5:
             names = [decode_attr(name) for name in self._h5["video_names"][()]]
             if len(names) != self.num_videos:
@@ -402,6 +408,7 @@ class FeatureFile:
             legacy = legacy_video_names(legacy_index_dir, self.num_videos)
             if legacy is not None:
                 return legacy
+        self._names_stored = False
         return [f"video_{i}" for i in range(self.num_videos)]
 
 
