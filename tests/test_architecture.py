@@ -12,7 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PARTY = ("core", "dashboard", "app_pages", "tests", "bench", "streamlit_app")
 # Pipeline order inside core/: a stage may import earlier stages and core's shared basics only.
-CORE_STAGES: tuple[str, ...] = ("video", "features", "model", "evaluation", "training", "demo", "commands")
+CORE_STAGES: tuple[str, ...] = (
+    "video",
+    "features",
+    "model",
+    "evaluation",
+    "explain",
+    "training",
+    "demo",
+    "commands",
+)
 APP_SIDE: tuple[str, ...] = ("streamlit", "dashboard", "app_pages")
 MAX_LINES = 500
 
