@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ("evaluate", "extract", "classify", "train", "demo")
+COMMANDS: tuple[str, ...] = ("evaluate", "extract", "classify", "train", "demo", "explain")
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 DEBUG_ENV = "CORE_DEBUG"
