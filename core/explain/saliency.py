@@ -3,11 +3,12 @@ class's probability, with the gradient flowing from the temporal model back thro
 multi-scale sequence into the backbone's last convolution.
 
 The traps of a frozen, shared backbone are handled here:
-- its weights have no gradient, so the input frames are made to require one, else no gradient
-  reaches the layer at all;
+- its weights have no gradient, so the input frames are made to require one (captum does so for
+  its inputs as well), else no gradient reaches the layer at all;
 - Grad-CAM hooks a private copy of the network, so the copy shared by the app's sessions never
-  carries hooks; in the copy every in-place activation is made out-of-place, since an in-place
-  op rewrites the hooked layer's output that backward still needs;
+  carries hooks; in the copy every in-place activation is made out-of-place, since an in-place op
+  that overwrites a hooked layer's output makes PyTorch refuse the backward pass through a
+  backward hook on that layer;
 - batch norm stays in eval mode (running statistics, never updated);
 - the temporal model runs without cuDNN for this pass (see `ExplainedPredictor.probabilities`).
 Frames a backbone sees are independent, so only the shown frames are recomputed with gradients;
