@@ -62,9 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     parser.add_argument("--no-resume", action="store_true", help="start OUT afresh instead of resuming it")
     parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="replace OUT even when it is not a feature file this tool wrote",
+        "--overwrite", action="store_true", help="replace OUT even when it is not a feature file this tool wrote"
     )
     parser.add_argument(
         "--engine",

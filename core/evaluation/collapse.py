@@ -40,7 +40,9 @@ def weakest_class(split: SplitPredictions, member: str) -> int:
     return int((np.median(others, axis=0) - mine).argmax())
 
 
-def class_f1_comparison(split: SplitPredictions, recorded: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def class_f1_comparison(
+    split: SplitPredictions, recorded: Mapping[str, Mapping[str, Any]]
+) -> pd.DataFrame:
     """One row per member: `<class> recorded` and `<class> recomputed` F1 (percent; recorded is
     None where training did not record it)."""
     rows = []

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from core.evaluation.runs import EvaluationRun
 
 
+
 @dataclass
 class SplitPredictions:
     member_names: list[str]

@@ -357,9 +357,7 @@ def _check_consistent(run: EvaluationRun) -> None:
     if not run.class_names:
         raise ValueError("'class_names' is empty")
     if len(run.labels) and (run.labels.min() < 0 or run.labels.max() >= len(run.class_names)):
-        raise ValueError(
-            f"a label is outside the {len(run.class_names)} classes (0..{len(run.class_names) - 1})"
-        )
+        raise ValueError(f"a label is outside the {len(run.class_names)} classes (0..{len(run.class_names) - 1})")
     if not run.members:
         raise ValueError("'members' is empty")
     if not run.tta_modes or run.tta_modes[0] != "original":

@@ -264,6 +264,7 @@ _CACHE: dict[tuple[str, str, str], Backbone] = {}
 _CACHE_LOCK = threading.Lock()
 
 
+
 def load_backbone(
     name: str, weights: str | Path | None = None, device: torch.device | str | None = None
 ) -> Backbone:

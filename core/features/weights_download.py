@@ -88,3 +88,4 @@ def ensure_backbone_weights(
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise BackboneError(offline_message(name, source, str(reason))) from None
+

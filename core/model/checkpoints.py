@@ -288,6 +288,7 @@ def _class_names(path: Path, content: Mapping[str, Any], num_classes: int) -> li
     return list(names)
 
 
+
 def save_checkpoint(
     path: str | Path,
     model: TemporalClassifier,
