@@ -22,6 +22,8 @@ METHOD_COLORS: dict[str, str] = {
     "integrated_gradients": "#4C78A8",
     "attention": "#F58518",
 }
+# Occlusion and integrated gradients often rank the steps alike: a dotted line keeps both visible.
+METHOD_DASHES: dict[str, str] = {"occlusion": "solid", "integrated_gradients": "dot", "attention": "solid"}
 SUPPORTS, OPPOSES = "#2E7D32", "#9E9E9E"
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
@@ -63,8 +65,18 @@ def frame_scores_figure(
         figure.add_scatter(x=np.arange(frames), y=100 * attention, mode="lines+markers", name="Attention (%)",
                            line={"color": METHOD_COLORS["attention"]}, row=rows, col=1,
                            secondary_y=True)  # fmt: skip
-        figure.update_yaxes(title="attention (%)", row=rows, col=1, secondary_y=True, rangemode="tozero")
-    figure.update_yaxes(title=METHOD_LABELS[method].lower(), row=rows, col=1, secondary_y=False)
+        figure.update_yaxes(
+            title="attention (%)",
+            row=rows,
+            col=1,
+            secondary_y=True,
+            rangemode="tozero",
+            tickformat=".0f",
+            showgrid=False,
+        )
+    figure.update_yaxes(
+        title=METHOD_LABELS[method].lower(), tickformat=".2~g", row=rows, col=1, secondary_y=False
+    )
     figure.update_xaxes(title="frame", range=[-0.5, frames - 0.5], row=rows, col=1)
     figure.update_layout(title=title, margin=_MARGIN, height=400 if with_strip else 300,
                          legend={"orientation": "h", "y": -0.25})  # fmt: skip
@@ -78,14 +90,14 @@ def deletion_figure(explanations: Mapping[str, Explanation], class_name: str) ->
     for method, explanation in explanations.items():
         curve = explanation.deletion_curve
         figure.add_scatter(x=np.arange(len(curve)), y=curve, mode="lines+markers", name=METHOD_LABELS[method],
-                           line={"color": METHOD_COLORS[method]})  # fmt: skip
+                           line={"color": METHOD_COLORS[method], "dash": METHOD_DASHES[method]})  # fmt: skip
     random_curve = next(iter(explanations.values())).random_deletion_curve
     figure.add_scatter(x=np.arange(len(random_curve)), y=random_curve, mode="lines", name="Random order",
                        line={"color": "#6B6B6B", "dash": "dash"})  # fmt: skip
     figure.update_layout(
         title="Deletion curves: lower is more faithful",
         xaxis={"title": "steps removed"},
-        yaxis={"title": f"p({class_name})", "range": [0, 1]},
+        yaxis={"title": f"p({class_name})", "tickformat": ".3f"},
         margin=_MARGIN,
         height=340,
         legend={"orientation": "h", "y": -0.3},

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of, stored_clip_recipe
 from core.evaluation.predictions import SplitPredictions
-from core.explain.deletion import drop_after
+from core.explain.deletion import RANDOM_ORDERS, curve_area, drop_after
 from core.explain.explanation import Explanation, most_faithful
 from core.explain.frames import scores_by_frame
 from core.explain.predictor import ENSEMBLE_NAME, explained_predictor, predicted_class
@@ -133,19 +133,16 @@ def choose_predictor_and_target(
 
 
 def faithfulness_table(explained: dict[str, Explanation]) -> pd.DataFrame:
-    rows = []
-    for method, explanation in explained.items():
-        rows.append(
-            {
-                "method": METHOD_LABELS[method],
-                "deletion area": explanation.deletion_area,
-                "random-order area": explanation.random_deletion_area,
-                "advantage over random": explanation.faithfulness,
-                f"drop after {REMOVED} removed": drop_after(explanation.deletion_curve, REMOVED),
-                f"random drop after {REMOVED}": drop_after(explanation.random_deletion_curve, REMOVED),
-            }
-        )
-    return pd.DataFrame(rows)
+    """Per method: its deletion area and the drop after removing its top steps (both beside the
+    random order's, which the sentence below gives once: it is the same for every method)."""
+    return pd.DataFrame(
+        {
+            "method": METHOD_LABELS[method],
+            "area": explanation.deletion_area,
+            f"top-{REMOVED} drop": drop_after(explanation.deletion_curve, REMOVED),
+        }
+        for method, explanation in explained.items()
+    )
 
 
 def faithfulness_sentence(explained: dict[str, Explanation], who: str, class_name: str) -> str:
@@ -186,15 +183,14 @@ def render_temporal(clip: ExplainedClip, explained: dict[str, Explanation], who:
         "that contains it."
     )
     st.plotly_chart(deletion_figure(explained, class_name), key=f"{key}_explain_deletion")
-    st.dataframe(
-        faithfulness_table(explained),
-        hide_index=True,
-        key=f"{key}_explain_table",
-        column_config={
-            c: st.column_config.NumberColumn(format="%.3f")
-            for c in faithfulness_table(explained).columns
-            if c != "method"
-        },
+    table = faithfulness_table(explained)
+    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if c != "method"}
+    st.dataframe(table, hide_index=True, key=f"{key}_explain_table", column_config=numbers)
+    random_curve = explained[method].random_deletion_curve
+    st.caption(
+        f"Area: under the deletion curve (lower: p({class_name}) falls sooner). Random order: area "
+        f"{curve_area(random_curve):.3f}, top-{REMOVED} drop {drop_after(random_curve, REMOVED):.3f} "
+        f"(mean of {RANDOM_ORDERS} orders)."
     )
     st.markdown(faithfulness_sentence(explained, who, class_name))
     return method
