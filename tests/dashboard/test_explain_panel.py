@@ -15,8 +15,10 @@ from core.explain.explanation import explain
 from core.explain.frames import scores_by_frame
 from core.explain.predictor import explained_predictor
 from core.features.store import load_feature_set
-from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint
+from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint, save_checkpoint
+from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.paths import ProjectPaths
+from dashboard.views.explain_panel import is_heavy
 from tests.conftest import APP, finish_background_tta
 from tests.factories import write_project
 
@@ -97,3 +99,13 @@ def test_demo_classify_shows_grad_cam_and_the_inspector_compares_members(demo_ro
     np.testing.assert_allclose(bars(figure), scores_by_frame(expected.steps, split.recipe), atol=1e-5)
     healthy = [c.value for c in at.caption if c.value.startswith("Both towards the true class, Animation")]
     assert healthy and "has the best Animation F1 of the other members" in healthy[0]
+
+
+def test_only_a_full_size_member_on_the_cpu_gets_a_progress_bar(tmp_path: Path) -> None:
+    tiny = load_checkpoint(
+        write_project(tmp_path / "tiny", num_videos=4) / "models_enhanced" / "best_ensemble_model_1.pt"
+    )
+    full = tmp_path / "best_ensemble_model_1.pt"
+    save_checkpoint(full, TemporalClassifier(TemporalModelConfig()), epoch=1)
+    assert not is_heavy([tiny])
+    assert is_heavy([tiny, load_checkpoint(full, "cpu")])
