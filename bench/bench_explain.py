@@ -6,7 +6,7 @@ Per method the time covers the step scores and their deletion curve; the random-
 (shared by all methods of a clip) is timed on its own. Grad-CAM covers decoding-free work only:
 the backbone on all 64 frames at 256 px plus the gradient pass for the 16 shown frames.
 
-    python bench/bench_explain.py [--repeats 2] [--no-saliency]
+    python bench/bench_explain.py [--repeats 2] [--threads N] [--no-saliency]
 """
 
 from __future__ import annotations
@@ -47,8 +47,11 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2, help="best of this many runs per timing")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's own choice)")
     parser.add_argument("--no-saliency", action="store_true", help="skip Grad-CAM (needs no backbone)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     model = TemporalClassifier(TemporalModelConfig()).eval()
     predictor = ExplainedPredictor("full-size member", (model,), target=0)

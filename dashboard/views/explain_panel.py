@@ -128,6 +128,7 @@ def choose_predictor_and_target(
         index=predicted,
         format_func=label,
         key=f"{key}_explain_target_{chosen}",
+        help="Predicted: by the explained member or ensemble, without test-time augmentation.",
     )
     return member, int(target)
 
@@ -320,7 +321,7 @@ def render_collapse_explanations(
     )
     sequence = stored_sequence(context.analysed.path, index)
     clip = ExplainedClip(
-        f"{context.analysed.path}:{index}",
+        f"{fingerprint(context.analysed.path)}:{index}",
         split.video_names[index],
         sequence,
         split.class_names,
