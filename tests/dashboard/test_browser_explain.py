@@ -30,7 +30,7 @@ def show(page, url: str, heading: str) -> None:
     wait_for_app_idle(page)
     page.get_by_role("heading", name=heading).wait_for(timeout=120_000)
     settle(page)
-    page.get_by_role("heading", name=heading).scroll_into_view_if_needed()
+    page.get_by_role("heading", name=heading).evaluate("e => e.scrollIntoView({block: 'start'})")
     page.wait_for_timeout(500)
 
 
