@@ -226,9 +226,14 @@ def render_spatial(
     )
 
 
-def render_explanations(clip: ExplainedClip, members: list[LoadedCheckpoint], key: str) -> None:
-    """The whole panel for one clip and the chosen members."""
+def render_explanations(
+    clip: ExplainedClip, members: list[LoadedCheckpoint], key: str, *, on_by_default: bool = True
+) -> None:
+    """The whole panel for one clip and the chosen members, behind a toggle."""
     st.subheader("Why this verdict")
+    if not st.toggle("Explain this verdict", value=on_by_default, key=f"{key}_explain"):
+        st.caption("Scores each stored step (and, with the frames at hand, each region) towards a class.")
+        return
     member, target = choose_predictor_and_target(clip, members, key)
     explained = compute_explanations(clip, members, member, target)
     who = short_name(member or ENSEMBLE_NAME)
@@ -287,7 +292,8 @@ def render_upload_explanations(
         strip=frame_strip_of(result.clip.frames),
         frames=lambda: result.clip.frames,
     )
-    render_explanations(clip, members, "classify_upload")
+    # Off at first: computing it in the run that brings an upload's verdict delayed that verdict.
+    render_explanations(clip, members, "classify_upload", on_by_default=False)
 
 
 def healthy_member(split: SplitPredictions, member: str, class_index: int) -> str:

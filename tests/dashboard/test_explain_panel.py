@@ -20,7 +20,7 @@ from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.paths import ProjectPaths
 from dashboard.views.explain_panel import is_heavy
 from tests.conftest import APP, finish_background_tta
-from tests.factories import write_project
+from tests.factories import write_noise_clip, write_project
 
 CLASSIFY, COLLAPSE = "app_pages/2_Classify.py", "app_pages/7_Collapse_inspector.py"
 
@@ -109,3 +109,20 @@ def test_only_a_full_size_member_on_the_cpu_gets_a_progress_bar(tmp_path: Path) 
     save_checkpoint(full, TemporalClassifier(TemporalModelConfig()), epoch=1)
     assert not is_heavy([tiny])
     assert is_heavy([tiny, load_checkpoint(full, "cpu")])
+
+
+def test_an_upload_is_explained_on_request_with_its_frames(project, monkeypatch, tmp_path) -> None:
+    clip = write_noise_clip(tmp_path / "upload.mp4", count=16)
+    at = open_page(project, monkeypatch, CLASSIFY)
+    at.radio(key="classify_source").set_value("An uploaded clip").run()
+    at.file_uploader(key="classify_upload").set_value(("holiday.mp4", clip.read_bytes(), "video/mp4"))
+    at.run()
+    assert not at.get("plotly_chart") or not any(
+        (plotly.io.from_json(c.proto.spec).layout.title.text or "").startswith("Occlusion per frame")
+        for c in at.get("plotly_chart")
+    ), "the upload's explanation waits for the toggle"
+    at.toggle(key="classify_upload_explain").set_value(True).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert chart_titled(at, "Occlusion per frame, towards")
+    assert len(at.get("image")[0].proto.imgs) == 8
+    assert not any("Spatial saliency is hidden" in i.value for i in at.info)
