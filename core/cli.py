@@ -9,7 +9,16 @@ import os
 import sys
 from collections.abc import Sequence
 
-COMMANDS: tuple[str, ...] = ("evaluate", "extract", "classify", "train", "retrain", "demo", "audit")
+COMMANDS: tuple[str, ...] = (
+    "evaluate",
+    "extract",
+    "classify",
+    "train",
+    "retrain",
+    "demo",
+    "audit",
+    "explain",
+)
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 DEBUG_ENV = "CORE_DEBUG"

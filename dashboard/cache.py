@@ -25,7 +25,14 @@ from core.audit.representations import member_embeddings
 from core.audit.splits import SplitReading, read_splits
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of
 from core.evaluation.jobs import JobRegistry
+from core.explain.deletion import random_deletion_curve
+from core.explain.explanation import Explanation, explain
+from core.explain.predictor import ExplainedPredictor
+from core.explain.saliency import SaliencyMaps, grad_cam
+from core.explain.temporal import METHODS
+from core.features.backbones import load_backbone
 from core.features.inventory import FeatureFileInfo, inspect_feature_file
+from core.features.recipe import FeatureRecipe
 from core.features.store import FeatureIndex, load_feature_index, open_features
 from core.model.background import BackgroundPredictions
 from core.model.checkpoints import LoadedCheckpoint, find_ensemble_checkpoints, load_checkpoint
@@ -341,3 +348,97 @@ def _stacked(key: str, _compute: Callable[[], np.ndarray]) -> np.ndarray:
 def stacked_vectors(key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """Vectors `compute` builds, once per `key` (which names their content), shared read-only."""
     return _stacked(key, compute)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _stored_sequence(features_path: str, features_fingerprint: str, index: int) -> np.ndarray:
+    with open_features(features_path) as handle:
+        return handle.read_video(index)
+
+
+def stored_sequence(features_path: Path, index: int) -> np.ndarray:
+    """One stored video's real [T, D] sequence."""
+    return _stored_sequence(str(features_path), fingerprint(features_path), index)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _random_curve(
+    clip_key: str, members: tuple[str, ...], predictor: str, target: int, _predictor: ExplainedPredictor,
+    _sequence: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    return random_deletion_curve(_predictor, _sequence)
+
+
+@st.cache_data(show_spinner=False, max_entries=384)
+def _explanation(
+    clip_key: str, members: tuple[str, ...], predictor: str, target: int, method: str, video: str,
+    class_names: tuple[str, ...], _predictor: ExplainedPredictor, _sequence: np.ndarray,
+    _random: np.ndarray,
+) -> Explanation:  # fmt: skip
+    return explain(_predictor, _sequence, method, video=video, class_names=class_names, random_curve=_random)
+
+
+def explanations(
+    clip_key: str,
+    members: list[LoadedCheckpoint],
+    predictor: ExplainedPredictor,
+    sequence: np.ndarray,
+    video: str,
+    class_names: list[str],
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Explanation]:
+    """Every method's explanation of one clip (`clip_key`: its content), keyed by the clip, the
+    checkpoints' content, the predictor and the class; progress(done, total) between the parts,
+    which are cached one by one."""
+    key = (clip_key, _member_fingerprints(members), predictor.name, predictor.target)
+    total = len(METHODS) + 1
+    random_curve = _random_curve(*key, predictor, sequence)
+    results = {}
+    for done, method in enumerate(METHODS, start=1):
+        if progress is not None:
+            progress(done, total)
+        results[method] = _explanation(
+            *key, method, video, tuple(class_names), predictor, sequence, random_curve
+        )
+    if progress is not None:
+        progress(total, total)
+    return results
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _decoded_frames(path: str, stamp: tuple[int, int], num_frames: int, image_size: int) -> np.ndarray | str:
+    try:
+        return decode_uniform_frames(path, num_frames, image_size).frames
+    except VideoDecodeError as exc:
+        return str(exc)
+
+
+def decoded_frames(path: Path, num_frames: int, image_size: int) -> np.ndarray | str:
+    """All decoded frames of a video file, or the decoding error's message."""
+    return _decoded_frames(str(path), _stamp(path), num_frames, image_size)
+
+
+@st.cache_data(show_spinner="Computing Grad-CAM through the backbone…", max_entries=32)
+def _saliency(
+    frames_key: str, members: tuple[str, ...], predictor: str, target: int, recipe_json: str,
+    positions: tuple[int, ...], _predictor: ExplainedPredictor, _frames: np.ndarray,
+) -> SaliencyMaps:  # fmt: skip
+    recipe = FeatureRecipe.from_json(recipe_json)
+    return grad_cam(load_backbone(recipe.backbone), _frames, recipe, _predictor, positions)
+
+
+def saliency(
+    frames_key: str,
+    members: list[LoadedCheckpoint],
+    predictor: ExplainedPredictor,
+    recipe: FeatureRecipe,
+    frames: np.ndarray,
+    positions: np.ndarray,
+) -> SaliencyMaps:
+    """Grad-CAM overlays of the shown frames, keyed by the frames' source (`frames_key`), the
+    checkpoints' content, the predictor, the class and the recipe. Raises BackboneError when the
+    backbone's weights are missing."""
+    return _saliency(
+        frames_key, _member_fingerprints(members), predictor.name, predictor.target, recipe.to_json(),
+        tuple(int(p) for p in positions), predictor, frames,
+    )  # fmt: skip

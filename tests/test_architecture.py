@@ -18,6 +18,7 @@ CORE_STAGES: tuple[str, ...] = (
     "model",
     "evaluation",
     "audit",
+    "explain",
     "training",
     "demo",
     "commands",

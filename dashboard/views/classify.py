@@ -54,6 +54,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
 from dashboard.plain_text import code, plain
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
+from dashboard.views.explain_panel import render_stored_clip_explanations, render_upload_explanations
 from dashboard.weights_progress import download_reporter
 
 TEST_VIDEO = "A test video"
@@ -302,6 +303,7 @@ def render_test_video(context: DashboardContext, chosen: list[str], use_tta: boo
         mime = native_mime_type(path)
         render_player(None if mime is None else (str(path), mime), lambda: playable_video(path))
     render_attention(prediction, context.member_names, chosen, recipe, test_video_strip(path, recipe))
+    render_stored_clip_explanations(context, index, chosen, path)
 
 
 def upload_recipe(context: DashboardContext) -> FeatureRecipe | None:
@@ -392,6 +394,7 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
         None if mime is None else (data, mime), lambda: playable_upload(digest, uploaded.name, data)
     )
     render_attention(prediction, context.member_names, chosen, recipe, frame_strip_of(result.clip.frames))
+    render_upload_explanations(context, digest, uploaded.name, result, chosen, true_label, recipe)
 
 
 def _class_names(context: DashboardContext) -> list[str]:

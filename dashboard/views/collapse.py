@@ -26,6 +26,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
+from dashboard.views.explain_panel import render_collapse_explanations
 from dashboard.views.retrain_panel import render_retrain_panel
 
 MEMBER_KEY = "collapse_member"
@@ -239,6 +240,7 @@ def render_page(context: DashboardContext) -> None:
     render_class_f1(split, recorded, member)
     rows = render_confusion(split, member, class_index).set_index("member")
     summary = render_failure_mode(split, member, class_index).set_index("member")
+    render_collapse_explanations(context, split, member, class_index)
     render_epochs(context, member, class_index)
     render_cost(split, member, cost)
     line = summary_line(short_name(member), class_name, rows.loc[member], summary.loc[member, "mode"],

@@ -48,7 +48,7 @@ def test_overview_flag_opens_the_inspector(project: Path, tmp_path: Path) -> Non
         for heading in ("Per-class F1: this member vs the others", "Where its Animation videos went",
                         "How it fails", "When it failed", "What it costs"):  # fmt: skip
             assert page.get_by_role("heading", name=heading).count() == 1
-        assert page.locator(".js-plotly-plot").count() == 2
+        assert page.locator(".js-plotly-plot").count() == 4  # with the explanation panel's two
         page.get_by_text("early stop 77").first.wait_for(timeout=30_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(shots / "collapse_inspector.png"), full_page=True)

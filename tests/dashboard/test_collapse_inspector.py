@@ -116,7 +116,8 @@ def test_inspector_numbers(inspector: AppTest, split: SplitPredictions) -> None:
     model_1_probabilities = class_probabilities(split, 0).query("member == @MODEL_1")["probability"]
     np.testing.assert_allclose(array(box.data[0].y), model_1_probabilities, rtol=1e-4)
 
-    epochs = plotly.io.from_json(at.get("plotly_chart")[1].proto.spec)
+    # The last chart: the explanation panel's two sit between the box plot and it.
+    epochs = plotly.io.from_json(at.get("plotly_chart")[-1].proto.spec)
     assert [a.text for a in epochs.layout.annotations] == ["saved epoch 52", "early stop 77"]
     model_1 = next(t for t in epochs.data if t.name == "Model 1")
     assert len(array(model_1.x)) == 77 and array(model_1.y)[-1] == pytest.approx(1.10)

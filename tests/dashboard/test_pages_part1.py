@@ -418,7 +418,8 @@ def test_pages_render_on_the_demo_bundle(demo_root: Path, monkeypatch) -> None:
     classify = open_page(demo_root, monkeypatch, CLASSIFY)
     assert not classify.error and metric_value(classify, "Verdict") in CLASSES
     assert not any("not present" in i.value for i in classify.info), "demo clips are under data/demo"
-    assert len(classify.get("plotly_chart")) == 2
+    # Probabilities, attention, and the explanation panel's frame scores and deletion curves.
+    assert len(classify.get("plotly_chart")) == 4
 
     compare = open_page(demo_root, monkeypatch, COMPARE)
     summary = table_with(compare, "score", "Model 1").set_index("score")
