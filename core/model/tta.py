@@ -27,9 +27,7 @@ def unchanged_modes(length: int, modes: tuple[str, ...] = TTA_MODES) -> tuple[st
     """Modes other than `original` that leave a sequence of true length `length` as it is, so a
     TTA mean over `modes` counts the original view more than once."""
     identity = torch.arange(length)
-    return tuple(
-        m for m in modes if m != "original" and torch.equal(tta_indices(length, m), identity)
-    )
+    return tuple(m for m in modes if m != "original" and torch.equal(tta_indices(length, m), identity))
 
 
 def apply_tta(features: torch.Tensor, mode: str) -> torch.Tensor:
