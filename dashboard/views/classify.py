@@ -41,6 +41,7 @@ from core.video.uploads import (
     UnsupportedUpload,
     upload_as_temp_file,
 )
+from dashboard import url_state
 from dashboard.cache import (
     frame_strip,
     playable_upload,
@@ -71,6 +72,15 @@ PLAYER_KEY = "classify_show_player"
 # binding (`bind="query-params"`) stores a selectbox's label, and its URL updates were lost here
 # once the page also wrote a parameter.
 VIDEO_PARAM, MEMBERS_PARAM, TTA_PARAM = "video", "members", "tta"
+SOURCE_PARAM, UPLOAD_SOURCE = "source", "upload"
+# The filters above the video picker: session key -> URL parameter.
+FILTER_PARAMS = {
+    "classify_query": "q",
+    "classify_classes": "class",
+    "classify_subcategories": "subcategory",
+    "classify_misclassified": "misclassified",
+    "classify_disagree": "disagree",
+}
 
 
 def accept_incoming_video(split: SplitPredictions | None) -> None:
@@ -89,15 +99,18 @@ def accept_incoming_video(split: SplitPredictions | None) -> None:
 
 def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
     left, right = st.columns([3, 1])
+    # The state holds the members (all of them, or the link's), so the widget takes no default:
+    # a default beside a value set through Session State makes Streamlit log a warning.
+    st.session_state.setdefault("classify_members", list(context.member_names))
+    st.session_state.setdefault("classify_tta", True)
     chosen = left.multiselect(
         "Ensemble members",
         context.member_names,
-        default=context.member_names,
         format_func=short_name,
         key="classify_members",
         help="Applied instantly to stored probabilities; no model is re-run.",
     )
-    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta")
+    use_tta = right.toggle("Test-time augmentation", key="classify_tta")
     return chosen, use_tta
 
 
@@ -188,12 +201,29 @@ def render_attention(
 
 
 def restore_from_link(member_names: list[str]) -> None:
-    """On a session's first run (a reload or a shared link), the members and TTA the URL names."""
+    """On a session's first run (a reload or a shared link), the source, members and TTA the URL
+    names; the filters are restored by `restore_filters` once the split's choices are known."""
     state, params = st.session_state, st.query_params
-    if "classify_members" not in state and MEMBERS_PARAM in params:
-        state["classify_members"] = [m for m in params.get_all(MEMBERS_PARAM) if m in member_names]
+    if "classify_source" not in state and params.get(SOURCE_PARAM) == UPLOAD_SOURCE:
+        state["classify_source"] = UPLOAD
+    url_state.restore_choices("classify_members", MEMBERS_PARAM, member_names)
     if "classify_tta" not in state and TTA_PARAM in params:
         state["classify_tta"] = params[TTA_PARAM] != "off"
+
+
+def restore_filters(class_names: list[str], subcategories: list[str]) -> None:
+    url_state.restore_text("classify_query", FILTER_PARAMS["classify_query"])
+    url_state.restore_choices("classify_classes", FILTER_PARAMS["classify_classes"], class_names)
+    url_state.restore_choices(
+        "classify_subcategories", FILTER_PARAMS["classify_subcategories"], subcategories
+    )
+    url_state.restore_flag("classify_misclassified", FILTER_PARAMS["classify_misclassified"])
+    url_state.restore_flag("classify_disagree", FILTER_PARAMS["classify_disagree"])
+
+
+def write_filters() -> None:
+    for key, param in FILTER_PARAMS.items():
+        url_state.write_param(param, st.session_state.get(key))
 
 
 def linked_video(split: SplitPredictions, options: list[int]) -> int:
@@ -205,14 +235,15 @@ def linked_video(split: SplitPredictions, options: list[int]) -> int:
 
 def choose_test_video(split: SplitPredictions) -> int | None:
     table = split.video_table()
+    all_subcategories = sorted(set(table["subcategory"]))
+    restore_filters(split.class_names, all_subcategories)
     columns = st.columns([2, 2, 2, 1.3, 1.6])
     query = columns[0].text_input("Search by name", key="classify_query")
     classes = columns[1].multiselect("True class", split.class_names, key="classify_classes")
-    subcategories = columns[2].multiselect(
-        "Subcategory", sorted(set(table["subcategory"])), key="classify_subcategories"
-    )
+    subcategories = columns[2].multiselect("Subcategory", all_subcategories, key="classify_subcategories")
     wrong = columns[3].checkbox("Misclassified", key="classify_misclassified")
     disagree = columns[4].checkbox("Members disagree", key="classify_disagree")
+    write_filters()
     matching = filter_video_table(
         table,
         query=query,
@@ -412,6 +443,7 @@ def render_page(context: DashboardContext) -> None:
     chosen, use_tta = choose_members(context)
     st.query_params[MEMBERS_PARAM] = chosen
     st.query_params[TTA_PARAM] = "on" if use_tta else "off"
+    url_state.write_param(SOURCE_PARAM, UPLOAD_SOURCE if source == UPLOAD else None)
     if not chosen:
         st.warning("Choose at least one ensemble member.")
         st.stop()

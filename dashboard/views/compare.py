@@ -134,15 +134,17 @@ def render_disagreements(split: SplitPredictions) -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="compare_disagreements",
-        # Fixed widths that add up to less than the main column at 1280 px: long video names and
-        # vote lists are elided in their cell (full text on hover) instead of pushing columns off.
+        # Fixed widths (plus the selection column) that add up to less than the main column's 820 px
+        # at 1280: long video names and vote lists are elided in their cell (full text on hover).
         column_config={
-            "video": st.column_config.TextColumn(width=260),
-            "true_class": st.column_config.TextColumn("true class", width=120),
-            "predicted_class": st.column_config.TextColumn("ensemble verdict", width=120),
-            "confidence": st.column_config.NumberColumn("confidence", format=PERCENT_FORMAT, width=90),
-            "correct": st.column_config.CheckboxColumn(width=70),
-            "member_votes": st.column_config.TextColumn("member votes", width=240),
+            "video": st.column_config.TextColumn(width=210),
+            "true_class": st.column_config.TextColumn("true class", width=110),
+            "predicted_class": st.column_config.TextColumn(
+                "verdict", width=110, help="The ensemble's verdict"
+            ),
+            "confidence": st.column_config.NumberColumn("confidence", format=PERCENT_FORMAT, width=85),
+            "correct": st.column_config.CheckboxColumn(width=60),
+            "member_votes": st.column_config.TextColumn("member votes", width=190),
         },
     )
     if event.selection.rows:
