@@ -16,7 +16,8 @@ from tests.conftest import finish_background_tta
 from tests.dashboard.app_pages import APP
 from tests.factories import write_project
 
-CLASSIFY, COMPARE, METRICS = "app_pages/2_Classify.py", "app_pages/3_Compare_models.py", "app_pages/4_Metrics.py"
+CLASSIFY, COMPARE = "app_pages/2_Classify.py", "app_pages/3_Compare_models.py"
+METRICS = "app_pages/4_Metrics.py"
 HISTORY, COLLAPSE = "app_pages/5_Training_history.py", "app_pages/7_Collapse_inspector.py"
 MODEL_2 = "best_ensemble_model_2"
 
