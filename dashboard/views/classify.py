@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from core.demo.bundle import demo_bundle_present
@@ -15,6 +17,7 @@ from core.evaluation.clip_frames import FrameStrip, chosen_attention, frame_stri
 from core.evaluation.clip_verdict import (
     MemberVotes,
     Verdict,
+    clip_result,
     clip_table,
     clip_verdict,
     member_votes,
@@ -33,6 +36,7 @@ from core.features.extraction import (
 from core.features.recipe import FeatureRecipe
 from core.features.weights_download import ensure_backbone_weights
 from core.model.inference import SequencePrediction, predictor_probabilities
+from core.model.tta import unchanged_modes
 from core.video.decode import VideoDecodeError
 from core.video.lookup import find_video_file, video_file_candidates
 from core.video.player import native_mime_type
@@ -120,12 +124,13 @@ def render_verdict(verdict: Verdict, true_class: str | None, votes: MemberVotes)
     columns[0].metric(f"Verdict ({short_name(verdict.predictor)})", verdict.class_name)
     columns[1].metric("Confidence", pct(verdict.confidence))
     if true_class is not None:
-        outcome = "correct" if verdict.correct else "wrong"
+        # No arrow: right or wrong is not a change up or down.
         columns[2].metric(
             "True class",
             true_class,
-            delta=outcome,
-            delta_color="normal" if verdict.correct else "inverse",
+            delta="verdict correct" if verdict.correct else "verdict wrong",
+            delta_color="green" if verdict.correct else "red",
+            delta_arrow="off",
         )
     st.markdown(f"**Member votes:** {plain(votes.describe())}")
     if votes.tied:
@@ -143,13 +148,15 @@ def render_predictions(
     use_tta: bool,
     class_names: list[str],
     true_label: int | None,
-) -> None:
+) -> tuple[Verdict, pd.DataFrame]:
+    """The verdict and the per-predictor table; returns both for the upload's downloads."""
     predictors = predictor_probabilities(
         prediction.probabilities, member_names, prediction.modes, members=chosen, tta=use_tta, per_mode=True
     )
     table = clip_table(predictors, class_names, true_label)
+    verdict = clip_verdict(predictors, class_names, true_label)
     render_verdict(
-        clip_verdict(predictors, class_names, true_label),
+        verdict,
         None if true_label is None else class_names[true_label],
         member_votes(predictors, chosen, class_names),
     )
@@ -166,6 +173,47 @@ def render_predictions(
         key="classify_table",
         column_config={"confidence": percent, **dict.fromkeys(class_names, percent)},
     )
+    if use_tta:
+        render_unchanged_modes(prediction)
+    return verdict, table
+
+
+def render_unchanged_modes(prediction: SequencePrediction) -> None:
+    """Say so when a TTA mode gives back the original sequence: its row repeats the original's,
+    and the TTA mean counts the original view once more."""
+    length = int(prediction.attention.shape[-1])
+    same = unchanged_modes(length, prediction.modes)
+    if same:
+        st.caption(
+            f":material/info: On this {length}-step sequence {', '.join(same)} "
+            f"{'leaves' if len(same) == 1 else 'leave'} the sequence unchanged (speed_up needs more than 10 "
+            "steps, speed_down more than 5), so the TTA mean counts the original view more than once."
+        )
+
+
+def render_downloads(file_name: str, verdict: Verdict, table: pd.DataFrame, class_names: list[str]) -> None:
+    stem = Path(file_name).stem
+    left, right = st.columns(2)
+    left.download_button(
+        "Result as JSON",
+        json.dumps(clip_result(file_name, verdict, table, class_names), indent=2),
+        file_name=f"{stem}_result.json",
+        mime="application/json",
+        icon=":material/download:",
+        key="classify_download_json",
+    )
+    right.download_button(
+        "Probabilities as CSV",
+        table.to_csv(index=False),
+        file_name=f"{stem}_probabilities.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        key="classify_download_csv",
+    )
+
+
+def _last_steps(count: int) -> str:
+    return "The last step comes" if count == 1 else f"The last {count} steps come"
 
 
 def render_attention(
@@ -187,7 +235,7 @@ def render_attention(
         st.caption("The features file does not record its recipe, so steps are shown as they are stored.")
         return
     tail = (
-        f" The last {steps - num_frames} step(s) come only from the longer scale (its resampled frames "
+        f" {_last_steps(steps - num_frames)} only from the longer scale (its resampled frames "
         f"averaged with zero padding) and hold {attention.tail_share.mean():.1f}% of the attention; "
         "they are not drawn."
         if steps > num_frames
@@ -417,7 +465,10 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
         help="Set the clip's real class to see whether each predictor got it right.",
     )
     true_label = None if truth is None else class_names.index(truth)
-    render_predictions(prediction, context.member_names, chosen, use_tta, class_names, true_label)
+    verdict, table = render_predictions(
+        prediction, context.member_names, chosen, use_tta, class_names, true_label
+    )
+    render_downloads(uploaded.name, verdict, table, class_names)
     mime = upload_mime_type(digest, uploaded.name, data)
     render_player(
         None if mime is None else (data, mime), lambda: playable_upload(digest, uploaded.name, data)

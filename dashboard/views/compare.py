@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.evaluation.composer import COMPOSED, agreement_matrix, composition_table, member_contributions
 from core.evaluation.predictions import SplitPredictions
+from core.model.tta import unchanged_modes
 from dashboard.charts import agreement_heatmap, class_f1_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import open_in_classify
@@ -158,10 +159,25 @@ def render_disagreements(split: SplitPredictions) -> None:
         open_in_classify(video)
 
 
+def render_unchanged_modes(split: SplitPredictions, max_frames: int) -> None:
+    """A mode that returns every stored sequence as it is counts the original view twice in any
+    TTA mean; say so (the demo's CI scale, 9 steps, is such a case for speed_up)."""
+    same = [m for m in unchanged_modes(max_frames) if m in split.modes]
+    if same:
+        st.info(
+            f"On this features file (at most {max_frames} steps per video) {', '.join(same)} "
+            "returns every sequence unchanged: it repeats the original view in any TTA mean "
+            "(speed_up needs more than 10 steps, speed_down more than 5).",
+            icon=":material/info:",
+        )
+
+
 def render_page(context: DashboardContext) -> None:
     st.title("Compare models")
     split = require_split(context)
     render_summary(split)
     render_agreement(split)
     render_composer(split)
+    if context.analysed is not None:
+        render_unchanged_modes(split, context.analysed.max_frames)
     render_disagreements(split)
