@@ -27,6 +27,7 @@ from core.model.prediction_cache import file_fingerprint, load_cached_probabilit
 from core.model.tta import TTA_MODES
 from core.video.decode import VideoDecodeError, decode_uniform_frames
 from core.video.player import native_mime_type, webm_for_browser
+from core.video.thumbnails import thumbnail_png
 from core.video.uploads import UnsupportedUpload, upload_as_temp_file
 
 
@@ -170,6 +171,16 @@ def _playable(path: str, stamp: tuple[int, int]) -> bytes | None:
         return webm_for_browser(path)
     except VideoDecodeError:
         return None
+
+
+@st.cache_data(show_spinner=False, max_entries=2000)
+def _thumbnail(path: str, stamp: tuple[int, int]) -> bytes | None:
+    return thumbnail_png(path)
+
+
+def video_thumbnail(path: Path) -> bytes | None:
+    """PNG of the video's first frame, cached per file content (None when it does not decode)."""
+    return _thumbnail(str(path), _stamp(path))
 
 
 def playable_video(path: Path) -> bytes | None:

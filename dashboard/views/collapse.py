@@ -27,6 +27,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
+from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 
 MEMBER_KEY = "collapse_member"
 CLASS_KEY = "collapse_class"
@@ -221,16 +222,20 @@ def render_epochs(context: DashboardContext, member: str, class_index: int) -> N
                "lines: the inspected model's saved epoch and early stop.")  # fmt: skip
 
 
-def _flip_list(title: str, table: pd.DataFrame, key: str) -> None:
+def _flip_list(title: str, table: pd.DataFrame, key: str, folder: VideoFolder | None) -> None:
     st.markdown(f"**{title}** ({len(table)})")
     if table.empty:
         st.caption("None.")
         return
-    st.dataframe(table, hide_index=True, key=f"{key}_table")
+    st.dataframe(
+        with_thumbnails(table, folder), hide_index=True, key=f"{key}_table", column_config=thumbnail_column()
+    )
     render_open_in_classify(table["video"].tolist(), key)
 
 
-def render_cost(split: SplitPredictions, member: str, cost: EnsembleCost) -> None:
+def render_cost(
+    split: SplitPredictions, member: str, cost: EnsembleCost, folder: VideoFolder | None = None
+) -> None:
     st.subheader("What it costs")
     columns = st.columns(3)
     columns[0].metric("Accuracy change without it", f"{cost.accuracy_change:+.1f} pp")
@@ -248,8 +253,8 @@ def render_cost(split: SplitPredictions, member: str, cost: EnsembleCost) -> Non
     )
     st.caption("Unaugmented soft-vote ensembles; exact McNemar test on the videos exactly one gets right.")
     # One above the other: side by side, half the main column hid all but two of the four columns.
-    _flip_list("Right only without it", cost.gained_without, "collapse_gained")
-    _flip_list("Right only with it", cost.lost_without, "collapse_lost")
+    _flip_list("Right only without it", cost.gained_without, "collapse_gained", folder)
+    _flip_list("Right only with it", cost.lost_without, "collapse_lost", folder)
 
 
 def render_page(context: DashboardContext) -> None:
@@ -275,7 +280,8 @@ def render_page(context: DashboardContext) -> None:
     rows = render_confusion(split, member, class_index).set_index("member")
     summary = render_failure_mode(split, member, class_index).set_index("member")
     render_epochs(context, member, class_index)
-    render_cost(split, member, cost)
+    folder = None if context.analysed is None else VideoFolder(context.paths, context.analysed.split)
+    render_cost(split, member, cost, folder)
     line = summary_line(short_name(member), class_name, rows.loc[member], summary.loc[member, "mode"],
                         float(summary.loc[member, "median probability"]), cost)  # fmt: skip
     summary_slot.info(line, icon=":material/summarize:")

@@ -13,6 +13,7 @@ from dashboard.charts import agreement_heatmap, class_f1_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import open_in_classify
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
+from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 
 
 def _percent_columns(table: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
@@ -119,7 +120,7 @@ def _contribution_columns() -> dict[str, st.column_config.NumberColumn]:
     }
 
 
-def render_disagreements(split: SplitPredictions) -> None:
+def render_disagreements(split: SplitPredictions, folder: VideoFolder | None = None) -> None:
     st.subheader("Videos the members disagree on")
     table = split.disagreement_videos()
     if table.empty:
@@ -130,7 +131,7 @@ def render_disagreements(split: SplitPredictions) -> None:
         f"{len(table)} of {len(split.video_names)} videos. Select a row to open it on the Classify page."
     )
     event = st.dataframe(
-        table[columns],
+        with_thumbnails(table[columns], folder),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
@@ -138,14 +139,15 @@ def render_disagreements(split: SplitPredictions) -> None:
         # Fixed widths (plus the selection column) that add up to less than the main column's 820 px
         # at 1280: long video names and vote lists are elided in their cell (full text on hover).
         column_config={
-            "video": st.column_config.TextColumn(width=210),
+            **thumbnail_column(),
+            "video": st.column_config.TextColumn(width=170),
             "true_class": st.column_config.TextColumn("true class", width=110),
             "predicted_class": st.column_config.TextColumn(
                 "verdict", width=110, help="The ensemble's verdict"
             ),
             "confidence": st.column_config.NumberColumn("confidence", format=PERCENT_FORMAT, width=85),
             "correct": st.column_config.CheckboxColumn(width=60),
-            "member_votes": st.column_config.TextColumn("member votes", width=190),
+            "member_votes": st.column_config.TextColumn("member votes", width=170),
         },
     )
     if event.selection.rows:
@@ -180,4 +182,5 @@ def render_page(context: DashboardContext) -> None:
     render_composer(split)
     if context.analysed is not None:
         render_unchanged_modes(split, context.analysed.max_frames)
-    render_disagreements(split)
+    folder = None if context.analysed is None else VideoFolder(context.paths, context.analysed.split)
+    render_disagreements(split, folder)

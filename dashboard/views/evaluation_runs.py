@@ -45,10 +45,12 @@ def _listing_columns() -> dict[str, st.column_config.Column]:
         for name, label in short.items()
     }
     return {
-        "run": st.column_config.TextColumn(width=260),
+        "run": st.column_config.TextColumn(width=240),
         **headline,
         "members": st.column_config.TextColumn("models", width=90, help="Ensemble members, by number"),
-        "TTA modes": st.column_config.TextColumn(width=90),
+        "TTA modes": st.column_config.TextColumn(
+            width=110, help="Besides the original: rev = reverse, up = speed_up, down = speed_down"
+        ),
         "videos": st.column_config.NumberColumn(width=60),
     }
 
@@ -58,9 +60,18 @@ def member_numbers(names: list[str]) -> str:
     return ", ".join(short_name(n).removeprefix("Model ") for n in names)
 
 
+SHORT_MODES = {"reverse": "rev", "speed_up": "up", "speed_down": "down"}
+
+
+def short_modes(modes: str) -> str:
+    """'reverse, speed_up, speed_down' -> 'rev, up, down', so the listing fits at 1280 px."""
+    return ", ".join(SHORT_MODES.get(m, m) for m in modes.split(", "))
+
+
 def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
     table = runs_table(runs)
     table["members"] = table["members"].map(member_numbers)
+    table["TTA modes"] = table["TTA modes"].map(short_modes)
     st.dataframe(
         table[list(LISTED_COLUMNS)], hide_index=True, key="runs_table", column_config=_listing_columns()
     )

@@ -25,6 +25,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
+from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 
 CELL_TEXT = "#1F1F1F"
 CHOSEN_CELL = "#E45756"
@@ -181,7 +182,7 @@ def chosen_class(key: str, class_names: list[str]) -> str:
     return class_names[0]
 
 
-def render_confusion(split: SplitPredictions, key: str) -> None:
+def render_confusion(split: SplitPredictions, key: str, folder: VideoFolder | None = None) -> None:
     st.subheader("Confusion matrix")
     predictor = choose_predictor(split, f"{key}_confusion_predictor", "Predictor")
     metrics = split.metrics(predictor)
@@ -202,23 +203,25 @@ def render_confusion(split: SplitPredictions, key: str) -> None:
         predicted_class = st.selectbox(
             "Predicted class", split.class_names, key=predicted_key, bind="query-params"
         )
-    render_cell_videos(split, predictor, true_class, predicted_class, key)
+    render_cell_videos(split, predictor, (true_class, predicted_class), key, folder)
 
 
 def render_cell_videos(
-    split: SplitPredictions, predictor: str, true_class: str, predicted_class: str, key: str
+    split: SplitPredictions, predictor: str, cell: tuple[str, str], key: str, folder: VideoFolder | None
 ) -> None:
+    true_class, predicted_class = cell
     videos = split.videos_in_cell(
         predictor, split.class_names.index(true_class), split.class_names.index(predicted_class)
     )
-    st.markdown(f"**{len(videos)} video(s)** — true {plain(true_class)}, predicted {plain(predicted_class)}")
+    count = f"{len(videos)} video" if len(videos) == 1 else f"{len(videos)} videos"
+    st.markdown(f"**{count}** — true {plain(true_class)}, predicted {plain(predicted_class)}")
     if videos.empty:
         return
     st.dataframe(
-        videos.drop(columns="index"),
+        with_thumbnails(videos.drop(columns="index"), folder),
         hide_index=True,
         key=f"{key}_cell_videos",
-        column_config=percent_columns("confidence"),
+        column_config={**percent_columns("confidence"), **thumbnail_column()},
     )
     render_open_in_classify(videos["video"].tolist(), key)
 
@@ -375,9 +378,11 @@ def render_downloads(split: SplitPredictions, key: str, file_stem: str) -> None:
     )
 
 
-def render_metric_views(split: SplitPredictions, key: str, file_stem: str) -> None:
+def render_metric_views(
+    split: SplitPredictions, key: str, file_stem: str, videos: VideoFolder | None = None
+) -> None:
     render_per_class(split, key)
-    render_confusion(split, key)
+    render_confusion(split, key, videos)
     render_calibration(split, key)
     render_curves(split, key)
     render_downloads(split, key, file_stem)
@@ -390,4 +395,5 @@ def render_page(context: DashboardContext) -> None:
         f"{code(context.analysed.path.name)} · {len(split.video_names)} videos · "
         f"{len(split.member_names)} members · TTA modes: {', '.join(split.modes)}"
     )
-    render_metric_views(split, key="metrics", file_stem=context.analysed.path.stem)
+    folder = VideoFolder(context.paths, context.analysed.split)
+    render_metric_views(split, key="metrics", file_stem=context.analysed.path.stem, videos=folder)
