@@ -138,7 +138,7 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
     default = "ensemble_tta" if "ensemble_tta" in predictors else "ensemble"
     predictor = st.selectbox(
         "Predictor", predictors, index=predictors.index(default) if default in predictors else 0,
-        format_func=short_name, key="runs_compare_predictor",
+        format_func=short_name, key="runs_compare_predictor", bind="query-params",
     )  # fmt: skip
     try:
         comparison = compare_runs(run_a, run_b, predictor)
