@@ -114,7 +114,7 @@ def test_classify_pick_a_video_then_upload_a_clip(demo_project: Path, tmp_path: 
         settle(page)
         page.get_by_text("True class").wait_for()
         outcome = page.locator('[data-testid="stMetricDelta"]').inner_text()
-        assert outcome in {"correct", "wrong"}
+        assert outcome in {"verdict correct", "verdict wrong"}
         assert clipped_tables(page) == [] and truncated_metrics(page) == []
 
 
