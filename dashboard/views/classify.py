@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from core.evaluation.clip_frames import FrameStrip, chosen_attention, frame_stri
 from core.evaluation.clip_verdict import (
     MemberVotes,
     Verdict,
-    clip_result,
     clip_table,
     clip_verdict,
     member_votes,
@@ -36,7 +34,6 @@ from core.features.extraction import (
 from core.features.recipe import FeatureRecipe
 from core.features.weights_download import ensure_backbone_weights
 from core.model.inference import SequencePrediction, predictor_probabilities
-from core.model.tta import unchanged_modes
 from core.video.decode import VideoDecodeError
 from core.video.lookup import find_video_file, video_file_candidates
 from core.video.player import native_mime_type
@@ -59,6 +56,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
 from dashboard.plain_text import code, plain
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
+from dashboard.views.clip_result import render_downloads, render_unchanged_modes
 from dashboard.weights_progress import download_reporter
 
 TEST_VIDEO = "A test video"
@@ -176,40 +174,6 @@ def render_predictions(
     if use_tta:
         render_unchanged_modes(prediction)
     return verdict, table
-
-
-def render_unchanged_modes(prediction: SequencePrediction) -> None:
-    """Say so when a TTA mode gives back the original sequence: its row repeats the original's,
-    and the TTA mean counts the original view once more."""
-    length = int(prediction.attention.shape[-1])
-    same = unchanged_modes(length, prediction.modes)
-    if same:
-        st.caption(
-            f":material/info: On this {length}-step sequence {', '.join(same)} "
-            f"{'leaves' if len(same) == 1 else 'leave'} the sequence unchanged (speed_up needs more than 10 "
-            "steps, speed_down more than 5), so the TTA mean counts the original view more than once."
-        )
-
-
-def render_downloads(file_name: str, verdict: Verdict, table: pd.DataFrame, class_names: list[str]) -> None:
-    stem = Path(file_name).stem
-    left, right = st.columns(2)
-    left.download_button(
-        "Result as JSON",
-        json.dumps(clip_result(file_name, verdict, table, class_names), indent=2),
-        file_name=f"{stem}_result.json",
-        mime="application/json",
-        icon=":material/download:",
-        key="classify_download_json",
-    )
-    right.download_button(
-        "Probabilities as CSV",
-        table.to_csv(index=False),
-        file_name=f"{stem}_probabilities.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        key="classify_download_csv",
-    )
 
 
 def _last_steps(count: int) -> str:
