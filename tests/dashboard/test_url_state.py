@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import finish_background_tta
@@ -42,13 +43,30 @@ def open_link(root: Path, monkeypatch: pytest.MonkeyPatch, page: str, params: di
     return at
 
 
+class Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 def test_classify_link_restores_filters_members_and_tta_without_a_session_state_warning(
-    project: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Streamlit's loggers do not propagate, and it warns once per process: listen to the one
+    # that warns, with the once-flag cleared.
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    collected = Collected()
+    logger = logging.getLogger(policies.__name__)
+    logger.addHandler(collected)
     link = {"members": [MODEL_2, "best_ensemble_model_3"], "tta": "off", "misclassified": "1", "q": "vid"}
-    with caplog.at_level(logging.WARNING):
+    try:
         at = open_link(project, monkeypatch, CLASSIFY, link)
-    assert not [r for r in caplog.records if "Session State API" in r.getMessage()]
+    finally:
+        logger.removeHandler(collected)
+    assert not [m for m in collected.messages if "Session State API" in m]
     assert at.multiselect(key="classify_members").value == [MODEL_2, "best_ensemble_model_3"]
     assert at.toggle(key="classify_tta").value is False
     assert at.checkbox(key="classify_misclassified").value is True
