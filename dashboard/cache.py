@@ -329,7 +329,7 @@ def video_map(cache_dir: Path, key: str, vectors: np.ndarray) -> EmbeddingMap:
     return _video_map(str(cache_dir), key, vectors)
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
+@st.cache_data(show_spinner=False, max_entries=2000)
 def _thumbnail(path: str, stamp: tuple[int, int]) -> str | None:
     png = thumbnail_png(path)
     return None if png is None else "data:image/png;base64," + base64.b64encode(png).decode("ascii")

@@ -36,15 +36,25 @@ def _class_bars_by_predictor(
             marker_color=colors[name],
             hovertemplate=f"%{{x}}<br>{column_prefix}{name}: %{{y:.1f}}%<extra></extra>",
         )
+    values = table[[f"{column_prefix}{name}" for name in class_names]].to_numpy(dtype=float)
     figure.update_layout(
         barmode="group",
         title=title,
-        yaxis={"title": axis_title, "range": [0, 100]},
+        yaxis={"title": axis_title, "range": [zoomed_floor(values), 100]},
         legend={"orientation": "h", "y": -0.15},
         margin=_MARGIN,
         height=height,
     )
     return figure
+
+
+def zoomed_floor(values: np.ndarray) -> float:
+    """Axis floor for percentages: 10 points below the lowest value, in steps of 10 (0 at worst),
+    so compositions a few points apart do not look alike on a 0-100 axis."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return 0.0
+    return float(max(0.0, np.floor(finite.min() / 10.0) * 10.0 - 10.0))
 
 
 def probability_bars(table: pd.DataFrame, class_names: Sequence[str]) -> go.Figure:
@@ -150,6 +160,16 @@ def _attention_traces(
             hovertemplate=short_name(name) + " · frame %{x}: %{y:.1f}%<extra></extra>",
             **position,
         )
+    # Attention spread evenly over the frames: values near it mean the member looks at every
+    # frame alike, so small differences between frames read as such.
+    uniform = 100.0 / max(per_frame.shape[1], 1)
+    figure.add_hline(
+        y=uniform,
+        line={"color": "#6B6B6B", "dash": "dot", "width": 1},
+        annotation_text=f"uniform {uniform:.1f}%",
+        annotation_position="bottom right",
+        **position,
+    )
 
 
 def attention_strip(

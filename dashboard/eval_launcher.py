@@ -145,7 +145,8 @@ def start_job(
 def render_job(snapshot: JobSnapshot, registry: JobRegistry) -> None:
     request = snapshot.request
     if snapshot.active:
-        counted = f"{snapshot.done}/{snapshot.total} batches" if snapshot.total else "loading…"
+        # A percentage: the pass counts member x mode x batch units, which no user counts in.
+        counted = f"{snapshot.fraction:.0%} done" if snapshot.total else "loading…"
         st.progress(snapshot.fraction, text=f"Evaluating {request.describe()}: {counted}")
         st.button(
             "Cancel evaluation",

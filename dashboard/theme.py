@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from plotly.colors import qualitative
+
 CLASS_COLORS: dict[str, str] = {
     "Animation": "#E45756",
     "Flat_Content": "#4C78A8",
@@ -12,7 +14,11 @@ CLASS_COLORS: dict[str, str] = {
 }
 _FALLBACK = ("#F58518", "#72B7B2", "#EECA3B", "#9D755D", "#BAB0AC")
 PREDICTOR_COLORS: dict[str, str] = {"ensemble": "#1F1F1F", "ensemble_tta": "#F58518"}
-_MEMBER_COLORS = ("#8FB8DE", "#5B8DB8", "#2E5E8A", "#173A5E", "#A3A3A3", "#6B6B6B")
+# Members get clearly different hues (a colour-blind-safe qualitative palette), dark enough to
+# show on white: four shades of one blue could not be told apart in a legend.
+_MEMBER_COLORS = tuple(qualitative.Safe[i] for i in (4, 3, 1, 6, 5, 7, 8, 9))
+# A collapsed member's line sits near zero, on the axis line: drawn thicker and dashed so it shows.
+COLLAPSED_LINE = {"width": 4, "dash": "dash"}
 
 
 def class_color(name: str, index: int = 0) -> str:

@@ -114,10 +114,10 @@ def format_probabilities(label: str, probabilities: dict[str, float]) -> str:
 
 
 def print_result(result: dict[str, Any]) -> None:
-    print(result["path"])
+    """A clip's probabilities; a failed clip's one line went to stderr already."""
     if "error" in result:
-        print(f"  error: {result['error']}")
         return
+    print(result["path"])
     for name, probabilities in result["models"].items():
         print(format_probabilities(name, probabilities))
     print(format_probabilities("ensemble", result["ensemble"]))

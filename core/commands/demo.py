@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     ) as bar:
 
         def progress(text: str, fraction: float) -> None:
-            bar.set_description_str(text[:60])
+            bar.set_description_str(text[:100])
             bar.update(round(fraction * 1000) - bar.n)
 
         report = build_demo_bundle(

@@ -128,3 +128,44 @@ def calibration_table(
             }
         )
     return pd.DataFrame(rows)
+
+
+def class_expected_calibration_error(
+    labels: np.ndarray, probabilities: np.ndarray, class_index: int, n_bins: int = DEFAULT_BINS
+) -> float:
+    """One-vs-rest ECE in percent for one class: videos binned by their probability for the class,
+    each bin's mean probability against the share of its videos that are of that class."""
+    confidence = probabilities[:, class_index]
+    is_class = (np.asarray(labels) == class_index).astype(np.float64)
+    bins = _bin_index(confidence, n_bins)
+    counts = np.bincount(bins, minlength=n_bins)
+    filled = counts > 0
+    mean_p = np.bincount(bins, weights=confidence, minlength=n_bins)[filled] / counts[filled]
+    share = np.bincount(bins, weights=is_class, minlength=n_bins)[filled] / counts[filled]
+    weights = counts[filled] / counts.sum()
+    return float(100.0 * (weights * np.abs(share - mean_p)).sum())
+
+
+def class_calibration_table(
+    labels: np.ndarray,
+    probabilities_by_predictor: dict[str, np.ndarray],
+    class_names: Sequence[str],
+    n_bins: int = DEFAULT_BINS,
+) -> pd.DataFrame:
+    """Per predictor and class (long form): one-vs-rest ECE, mean probability given to the class
+    and the class's share of the videos (percent); the last two differ when a predictor over- or
+    under-predicts the class as a whole."""
+    labels = np.asarray(labels)
+    rows = []
+    for name, probabilities in probabilities_by_predictor.items():
+        for k, class_name in enumerate(class_names):
+            rows.append(
+                {
+                    "predictor": name,
+                    "class": class_name,
+                    "ece": class_expected_calibration_error(labels, probabilities, k, n_bins),
+                    "mean_probability": 100.0 * float(probabilities[:, k].mean()),
+                    "share": 100.0 * float((labels == k).mean()),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -126,3 +126,18 @@ def member_votes(
         name = class_names[int(np.argmax(predictors[member]))]
         counts[name] = counts.get(name, 0) + 1
     return MemberVotes(dict(sorted(counts.items(), key=lambda item: -item[1])))
+
+
+def clip_result(file_name: str, verdict: Verdict, table: pd.DataFrame, class_names: Sequence[str]) -> dict:
+    """One clip's result as `python -m core classify --json` shapes it: the verdict, then every
+    predictor's class probabilities (fractions, as the command writes them)."""
+    return {
+        "path": file_name,
+        "predicted_class": verdict.class_name,
+        "confidence": round(verdict.confidence / 100.0, 6),
+        "verdict_from": verdict.predictor,
+        "predictors": {
+            row["predictor"]: {c: round(float(row[c]) / 100.0, 6) for c in class_names}
+            for _, row in table.iterrows()
+        },
+    }

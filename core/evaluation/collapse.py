@@ -195,7 +195,14 @@ def summary_line(
         where = f"{label} sends {wrong.max():.0f}% of {class_name} videos to {wrong.idxmax()}"
     else:
         where = f"{label} gets {right:.0f}% of {class_name} videos right"
-    return (
-        f"{where} ({mode}: median probability {median:.2f} for {class_name}); dropping it changes "
-        f"ensemble accuracy by {cost.accuracy_change:+.1f} pp, p = {cost.mcnemar.p_value:.2g}."
-    )
+    return f"{where} ({mode}: median probability {median:.2f} for {class_name}); {_dropping(cost)}."
+
+
+def _dropping(cost: EnsembleCost) -> str:
+    """What dropping the member does to the ensemble's accuracy, with the direction in words."""
+    change, p = cost.accuracy_change, cost.mcnemar.p_value
+    before, after = cost.with_member.accuracy, cost.without_member.accuracy
+    if abs(change) < 0.05:
+        return f"dropping it leaves ensemble accuracy at {before:.1f}% (p = {p:.2g})"
+    verb = "raises" if change > 0 else "lowers"
+    return f"dropping it {verb} ensemble accuracy from {before:.1f}% to {after:.1f}% (p = {p:.2g})"

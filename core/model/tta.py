@@ -23,6 +23,13 @@ def tta_indices(length: int, mode: str) -> torch.Tensor:
     raise ValueError(f"unknown TTA mode {mode!r}; choose from {', '.join(TTA_MODES)}")
 
 
+def unchanged_modes(length: int, modes: tuple[str, ...] = TTA_MODES) -> tuple[str, ...]:
+    """Modes other than `original` that leave a sequence of true length `length` as it is, so a
+    TTA mean over `modes` counts the original view more than once."""
+    identity = torch.arange(length)
+    return tuple(m for m in modes if m != "original" and torch.equal(tta_indices(length, m), identity))
+
+
 def apply_tta(features: torch.Tensor, mode: str) -> torch.Tensor:
     return features[tta_indices(features.shape[0], mode).to(features.device)]
 

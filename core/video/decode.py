@@ -14,6 +14,8 @@ stored sequence length never depends on the clip's length. Shorter clips are ref
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +29,13 @@ MIN_VIDEO_FRAMES = 8
 # One seek + read costs about as much as 25 sequential grabs (mp4v 640x360, measured with
 # OpenCV 5.0 on the project machine), so seeking only pays when samples are further apart.
 SEEK_MIN_STRIDE = 32
+# FFmpeg inside OpenCV reads its log level once, when first used, and would otherwise print
+# "moov atom not found" and the like before our one-line error; a level the user set wins.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_loud_level = 0
 
 
 class VideoDecodeError(ValueError):
@@ -68,16 +77,38 @@ def to_rgb_square(frame: np.ndarray, size: int) -> np.ndarray:
 
 
 @contextmanager
+def quiet_opencv() -> Iterator[None]:
+    """OpenCV's own warnings ("[ WARN:0@4.2] global cap.cpp:212 ...") silenced while we read:
+    a file that does not decode is reported once, by us, naming the file. Safe across threads:
+    the level the user had comes back when the last reader is done."""
+    global _quiet_depth, _loud_level
+    levels = cv2.utils.logging
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _loud_level = levels.getLogLevel()
+            levels.setLogLevel(levels.LOG_LEVEL_SILENT)
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                levels.setLogLevel(_loud_level)
+
+
+@contextmanager
 def _open_capture(path: Path) -> Iterator[cv2.VideoCapture]:
     if not path.is_file():
         raise VideoDecodeError(path, "file not found")
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    try:
-        if not capture.isOpened():
-            raise VideoDecodeError(path, "not a video OpenCV can open (unknown format or corrupt file)")
-        yield capture
-    finally:
-        capture.release()
+    with quiet_opencv():
+        capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+        try:
+            if not capture.isOpened():
+                raise VideoDecodeError(path, "not a video OpenCV can open (unknown format or corrupt file)")
+            yield capture
+        finally:
+            capture.release()
 
 
 def _reported_frame_count(capture: cv2.VideoCapture) -> int:

@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from core.demo.bundle import demo_bundle_present
@@ -41,6 +42,7 @@ from core.video.uploads import (
     UnsupportedUpload,
     upload_as_temp_file,
 )
+from dashboard import url_state
 from dashboard.cache import (
     frame_strip,
     playable_upload,
@@ -54,6 +56,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import take_incoming_video
 from dashboard.plain_text import code, plain
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
+from dashboard.views.clip_result import render_downloads, render_unchanged_modes
 from dashboard.views.explain_panel import render_stored_clip_explanations, render_upload_explanations
 from dashboard.weights_progress import download_reporter
 
@@ -72,6 +75,15 @@ PLAYER_KEY = "classify_show_player"
 # binding (`bind="query-params"`) stores a selectbox's label, and its URL updates were lost here
 # once the page also wrote a parameter.
 VIDEO_PARAM, MEMBERS_PARAM, TTA_PARAM = "video", "members", "tta"
+SOURCE_PARAM, UPLOAD_SOURCE = "source", "upload"
+# The filters above the video picker: session key -> URL parameter.
+FILTER_PARAMS = {
+    "classify_query": "q",
+    "classify_classes": "class",
+    "classify_subcategories": "subcategory",
+    "classify_misclassified": "misclassified",
+    "classify_disagree": "disagree",
+}
 
 
 def accept_incoming_video(split: SplitPredictions | None) -> None:
@@ -90,15 +102,18 @@ def accept_incoming_video(split: SplitPredictions | None) -> None:
 
 def choose_members(context: DashboardContext) -> tuple[list[str], bool]:
     left, right = st.columns([3, 1])
+    # The state holds the members (all of them, or the link's), so the widget takes no default:
+    # a default beside a value set through Session State makes Streamlit log a warning.
+    st.session_state.setdefault("classify_members", list(context.member_names))
+    st.session_state.setdefault("classify_tta", True)
     chosen = left.multiselect(
         "Ensemble members",
         context.member_names,
-        default=context.member_names,
         format_func=short_name,
         key="classify_members",
         help="Applied instantly to stored probabilities; no model is re-run.",
     )
-    use_tta = right.toggle("Test-time augmentation", value=True, key="classify_tta")
+    use_tta = right.toggle("Test-time augmentation", key="classify_tta")
     return chosen, use_tta
 
 
@@ -108,12 +123,13 @@ def render_verdict(verdict: Verdict, true_class: str | None, votes: MemberVotes)
     columns[0].metric(f"Verdict ({short_name(verdict.predictor)})", verdict.class_name)
     columns[1].metric("Confidence", pct(verdict.confidence))
     if true_class is not None:
-        outcome = "correct" if verdict.correct else "wrong"
+        # No arrow: right or wrong is not a change up or down.
         columns[2].metric(
             "True class",
             true_class,
-            delta=outcome,
-            delta_color="normal" if verdict.correct else "inverse",
+            delta="verdict correct" if verdict.correct else "verdict wrong",
+            delta_color="green" if verdict.correct else "red",
+            delta_arrow="off",
         )
     st.markdown(f"**Member votes:** {plain(votes.describe())}")
     if votes.tied:
@@ -131,13 +147,15 @@ def render_predictions(
     use_tta: bool,
     class_names: list[str],
     true_label: int | None,
-) -> None:
+) -> tuple[Verdict, pd.DataFrame]:
+    """The verdict and the per-predictor table; returns both for the upload's downloads."""
     predictors = predictor_probabilities(
         prediction.probabilities, member_names, prediction.modes, members=chosen, tta=use_tta, per_mode=True
     )
     table = clip_table(predictors, class_names, true_label)
+    verdict = clip_verdict(predictors, class_names, true_label)
     render_verdict(
-        clip_verdict(predictors, class_names, true_label),
+        verdict,
         None if true_label is None else class_names[true_label],
         member_votes(predictors, chosen, class_names),
     )
@@ -154,6 +172,13 @@ def render_predictions(
         key="classify_table",
         column_config={"confidence": percent, **dict.fromkeys(class_names, percent)},
     )
+    if use_tta:
+        render_unchanged_modes(prediction)
+    return verdict, table
+
+
+def _last_steps(count: int) -> str:
+    return "The last step comes" if count == 1 else f"The last {count} steps come"
 
 
 def render_attention(
@@ -175,7 +200,7 @@ def render_attention(
         st.caption("The features file does not record its recipe, so steps are shown as they are stored.")
         return
     tail = (
-        f" The last {steps - num_frames} step(s) come only from the longer scale (its resampled frames "
+        f" {_last_steps(steps - num_frames)} only from the longer scale (its resampled frames "
         f"averaged with zero padding) and hold {attention.tail_share.mean():.1f}% of the attention; "
         "they are not drawn."
         if steps > num_frames
@@ -189,12 +214,29 @@ def render_attention(
 
 
 def restore_from_link(member_names: list[str]) -> None:
-    """On a session's first run (a reload or a shared link), the members and TTA the URL names."""
+    """On a session's first run (a reload or a shared link), the source, members and TTA the URL
+    names; the filters are restored by `restore_filters` once the split's choices are known."""
     state, params = st.session_state, st.query_params
-    if "classify_members" not in state and MEMBERS_PARAM in params:
-        state["classify_members"] = [m for m in params.get_all(MEMBERS_PARAM) if m in member_names]
+    if "classify_source" not in state and params.get(SOURCE_PARAM) == UPLOAD_SOURCE:
+        state["classify_source"] = UPLOAD
+    url_state.restore_choices("classify_members", MEMBERS_PARAM, member_names)
     if "classify_tta" not in state and TTA_PARAM in params:
         state["classify_tta"] = params[TTA_PARAM] != "off"
+
+
+def restore_filters(class_names: list[str], subcategories: list[str]) -> None:
+    url_state.restore_text("classify_query", FILTER_PARAMS["classify_query"])
+    url_state.restore_choices("classify_classes", FILTER_PARAMS["classify_classes"], class_names)
+    url_state.restore_choices(
+        "classify_subcategories", FILTER_PARAMS["classify_subcategories"], subcategories
+    )
+    url_state.restore_flag("classify_misclassified", FILTER_PARAMS["classify_misclassified"])
+    url_state.restore_flag("classify_disagree", FILTER_PARAMS["classify_disagree"])
+
+
+def write_filters() -> None:
+    for key, param in FILTER_PARAMS.items():
+        url_state.write_param(param, st.session_state.get(key))
 
 
 def linked_video(split: SplitPredictions, options: list[int]) -> int:
@@ -206,14 +248,15 @@ def linked_video(split: SplitPredictions, options: list[int]) -> int:
 
 def choose_test_video(split: SplitPredictions) -> int | None:
     table = split.video_table()
+    all_subcategories = sorted(set(table["subcategory"]))
+    restore_filters(split.class_names, all_subcategories)
     columns = st.columns([2, 2, 2, 1.3, 1.6])
     query = columns[0].text_input("Search by name", key="classify_query")
     classes = columns[1].multiselect("True class", split.class_names, key="classify_classes")
-    subcategories = columns[2].multiselect(
-        "Subcategory", sorted(set(table["subcategory"])), key="classify_subcategories"
-    )
+    subcategories = columns[2].multiselect("Subcategory", all_subcategories, key="classify_subcategories")
     wrong = columns[3].checkbox("Misclassified", key="classify_misclassified")
     disagree = columns[4].checkbox("Members disagree", key="classify_disagree")
+    write_filters()
     matching = filter_video_table(
         table,
         query=query,
@@ -388,7 +431,10 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
         help="Set the clip's real class to see whether each predictor got it right.",
     )
     true_label = None if truth is None else class_names.index(truth)
-    render_predictions(prediction, context.member_names, chosen, use_tta, class_names, true_label)
+    verdict, table = render_predictions(
+        prediction, context.member_names, chosen, use_tta, class_names, true_label
+    )
+    render_downloads(uploaded.name, verdict, table, class_names)
     mime = upload_mime_type(digest, uploaded.name, data)
     render_player(
         None if mime is None else (data, mime), lambda: playable_upload(digest, uploaded.name, data)
@@ -415,6 +461,7 @@ def render_page(context: DashboardContext) -> None:
     chosen, use_tta = choose_members(context)
     st.query_params[MEMBERS_PARAM] = chosen
     st.query_params[TTA_PARAM] = "on" if use_tta else "off"
+    url_state.write_param(SOURCE_PARAM, UPLOAD_SOURCE if source == UPLOAD else None)
     if not chosen:
         st.warning("Choose at least one ensemble member.")
         st.stop()

@@ -22,10 +22,12 @@ from core.evaluation.collapse import (
 from core.evaluation.predictions import SplitPredictions
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.training.history import class_f1_over_epochs, epoch_marks, load_history_source
+from dashboard import url_state
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify, take_inspect_request
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, predictor_color_map, short_name
+from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 from dashboard.views.explain_panel import render_collapse_explanations
 from dashboard.views.retrain_panel import render_retrain_panel
 
@@ -33,6 +35,7 @@ MEMBER_KEY = "collapse_member"
 CLASS_KEY = "collapse_class"
 # The member the class picker was last filled for: picking another member picks its weakest class.
 CLASS_FOR_KEY = "collapse_class_for"
+MEMBER_PARAM, CLASS_PARAM = "member", "class"
 INSPECTED = "background-color: #FDE2C4"
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
@@ -52,7 +55,19 @@ def apply_request(split: SplitPredictions) -> None:
             st.session_state.pop(CLASS_KEY, None)
 
 
+def restore_from_link(split: SplitPredictions) -> None:
+    """A reloaded or shared link's member and class (`?member=&class=`), on a session's first run."""
+    if MEMBER_KEY in st.session_state or st.query_params.get(MEMBER_PARAM) not in split.member_names:
+        return
+    member = st.query_params[MEMBER_PARAM]
+    st.session_state[MEMBER_KEY] = member
+    if st.query_params.get(CLASS_PARAM) in split.class_names:
+        st.session_state[CLASS_KEY] = st.query_params[CLASS_PARAM]
+        st.session_state[CLASS_FOR_KEY] = member
+
+
 def choose(split: SplitPredictions) -> tuple[str, int]:
+    restore_from_link(split)
     left, right = st.columns(2)
     member = left.selectbox("Member", split.member_names, format_func=short_name, key=MEMBER_KEY)
     stale = st.session_state.get(CLASS_FOR_KEY) != member
@@ -60,6 +75,8 @@ def choose(split: SplitPredictions) -> tuple[str, int]:
         st.session_state[CLASS_KEY] = split.class_names[weakest_class(split, member)]
     st.session_state[CLASS_FOR_KEY] = member
     class_name = right.selectbox("Class", split.class_names, key=CLASS_KEY)
+    url_state.write_param(MEMBER_PARAM, member)
+    url_state.write_param(CLASS_PARAM, class_name)
     return member, split.class_names.index(class_name)
 
 
@@ -83,11 +100,33 @@ def _member_table(table: pd.DataFrame, member: str, percent: list[str]) -> None:
     )
 
 
+def class_f1_long(table: pd.DataFrame, class_names: list[str]) -> pd.DataFrame:
+    """One row per class and measure (recorded, recomputed), one column per member: 8 rows of
+    4 members fit at 1280 px where 8 columns of `<class> recorded` did not."""
+    rows = []
+    for class_name in class_names:
+        for measure in ("recorded", "recomputed"):
+            values = table.set_index("member")[f"{class_name} {measure}"]
+            rows.append({"class": class_name, "F1": measure, **{short_name(m): v for m, v in values.items()}})
+    return pd.DataFrame(rows)
+
+
 def render_class_f1(split: SplitPredictions, recorded: dict, member: str) -> None:
     st.subheader("Per-class F1: this member vs the others")
-    table = class_f1_comparison(split, recorded)
-    _member_table(table, member, [c for c in table.columns if c != "member"])
-    st.caption("Recorded: at training time (validation). Recomputed: unaugmented on the analysed split.")
+    table = class_f1_long(class_f1_comparison(split, recorded), split.class_names)
+    members = [short_name(m) for m in split.member_names]
+    styled = table.style.apply(
+        lambda column: [INSPECTED] * len(column) if column.name == short_name(member) else [""] * len(column)
+    )
+    st.dataframe(
+        styled.format("{:.1f}%", subset=members, na_rep="not recorded"),
+        hide_index=True,
+        column_config={m: st.column_config.Column(width=NUMBER_COLUMN_WIDTH) for m in members},
+    )
+    st.caption(
+        "Recorded: at training time (validation). Recomputed: unaugmented on the analysed split. "
+        "The inspected member's column is shaded."
+    )
 
 
 def render_confusion(split: SplitPredictions, member: str, class_index: int) -> pd.DataFrame:
@@ -185,16 +224,20 @@ def render_epochs(context: DashboardContext, member: str, class_index: int) -> N
                "lines: the inspected model's saved epoch and early stop.")  # fmt: skip
 
 
-def _flip_list(title: str, table: pd.DataFrame, key: str) -> None:
+def _flip_list(title: str, table: pd.DataFrame, key: str, folder: VideoFolder | None) -> None:
     st.markdown(f"**{title}** ({len(table)})")
     if table.empty:
         st.caption("None.")
         return
-    st.dataframe(table, hide_index=True, key=f"{key}_table")
+    st.dataframe(
+        with_thumbnails(table, folder), hide_index=True, key=f"{key}_table", column_config=thumbnail_column()
+    )
     render_open_in_classify(table["video"].tolist(), key)
 
 
-def render_cost(split: SplitPredictions, member: str, cost: EnsembleCost) -> None:
+def render_cost(
+    split: SplitPredictions, member: str, cost: EnsembleCost, folder: VideoFolder | None = None
+) -> None:
     st.subheader("What it costs")
     columns = st.columns(3)
     columns[0].metric("Accuracy change without it", f"{cost.accuracy_change:+.1f} pp")
@@ -211,11 +254,9 @@ def render_cost(split: SplitPredictions, member: str, cost: EnsembleCost) -> Non
         },
     )
     st.caption("Unaugmented soft-vote ensembles; exact McNemar test on the videos exactly one gets right.")
-    left, right = st.columns(2)
-    with left:
-        _flip_list("Right only without it", cost.gained_without, "collapse_gained")
-    with right:
-        _flip_list("Right only with it", cost.lost_without, "collapse_lost")
+    # One above the other: side by side, half the main column hid all but two of the four columns.
+    _flip_list("Right only without it", cost.gained_without, "collapse_gained", folder)
+    _flip_list("Right only with it", cost.lost_without, "collapse_lost", folder)
 
 
 def render_page(context: DashboardContext) -> None:
@@ -242,7 +283,8 @@ def render_page(context: DashboardContext) -> None:
     summary = render_failure_mode(split, member, class_index).set_index("member")
     render_collapse_explanations(context, split, member, class_index)
     render_epochs(context, member, class_index)
-    render_cost(split, member, cost)
+    folder = None if context.analysed is None else VideoFolder(context.paths, context.analysed.split)
+    render_cost(split, member, cost, folder)
     line = summary_line(short_name(member), class_name, rows.loc[member], summary.loc[member, "mode"],
                         float(summary.loc[member, "median probability"]), cost)  # fmt: skip
     summary_slot.info(line, icon=":material/summarize:")

@@ -10,10 +10,12 @@ import streamlit as st
 
 from core.evaluation.composer import COMPOSED, agreement_matrix, composition_table, member_contributions
 from core.evaluation.predictions import SplitPredictions
+from core.model.tta import unchanged_modes
 from dashboard.charts import agreement_heatmap, class_f1_bars
 from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import open_in_classify
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
+from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 from dashboard.views.candidates import with_candidates
 
 
@@ -127,7 +129,7 @@ def _contribution_columns() -> dict[str, st.column_config.NumberColumn]:
     }
 
 
-def render_disagreements(split: SplitPredictions) -> None:
+def render_disagreements(split: SplitPredictions, folder: VideoFolder | None = None) -> None:
     st.subheader("Videos the members disagree on")
     table = split.disagreement_videos()
     if table.empty:
@@ -138,20 +140,23 @@ def render_disagreements(split: SplitPredictions) -> None:
         f"{len(table)} of {len(split.video_names)} videos. Select a row to open it on the Classify page."
     )
     event = st.dataframe(
-        table[columns],
+        with_thumbnails(table[columns], folder),
         hide_index=True,
         on_select="rerun",
         selection_mode="single-row",
         key="compare_disagreements",
-        # Fixed widths that add up to less than the main column at 1280 px: long video names and
-        # vote lists are elided in their cell (full text on hover) instead of pushing columns off.
+        # Fixed widths (plus the selection column) that add up to less than the main column's 820 px
+        # at 1280: long video names and vote lists are elided in their cell (full text on hover).
         column_config={
-            "video": st.column_config.TextColumn(width=260),
-            "true_class": st.column_config.TextColumn("true class", width=120),
-            "predicted_class": st.column_config.TextColumn("ensemble verdict", width=120),
-            "confidence": st.column_config.NumberColumn("confidence", format=PERCENT_FORMAT, width=90),
-            "correct": st.column_config.CheckboxColumn(width=70),
-            "member_votes": st.column_config.TextColumn("member votes", width=240),
+            **thumbnail_column(),
+            "video": st.column_config.TextColumn(width=170),
+            "true_class": st.column_config.TextColumn("true class", width=110),
+            "predicted_class": st.column_config.TextColumn(
+                "verdict", width=110, help="The ensemble's verdict"
+            ),
+            "confidence": st.column_config.NumberColumn("confidence", format=PERCENT_FORMAT, width=85),
+            "correct": st.column_config.CheckboxColumn(width=60),
+            "member_votes": st.column_config.TextColumn("member votes", width=170),
         },
     )
     if event.selection.rows:
@@ -165,10 +170,26 @@ def render_disagreements(split: SplitPredictions) -> None:
         open_in_classify(video)
 
 
+def render_unchanged_modes(split: SplitPredictions, max_frames: int) -> None:
+    """A mode that returns every stored sequence as it is counts the original view twice in any
+    TTA mean; say so (the demo's CI scale, 9 steps, is such a case for speed_up)."""
+    same = [m for m in unchanged_modes(max_frames) if m in split.modes]
+    if same:
+        st.info(
+            f"On this features file (at most {max_frames} steps per video) {', '.join(same)} "
+            "returns every sequence unchanged: it repeats the original view in any TTA mean "
+            "(speed_up needs more than 10 steps, speed_down more than 5).",
+            icon=":material/info:",
+        )
+
+
 def render_page(context: DashboardContext) -> None:
     st.title("Compare models")
     split = require_split(context)
     render_summary(split)
     render_agreement(split)
     render_composer(split, context)
-    render_disagreements(split)
+    if context.analysed is not None:
+        render_unchanged_modes(split, context.analysed.max_frames)
+    folder = None if context.analysed is None else VideoFolder(context.paths, context.analysed.split)
+    render_disagreements(split, folder)

@@ -32,7 +32,8 @@ LISTED_COLUMNS = ("run", *HEADLINE_COLUMNS, "members", "TTA modes", "videos")
 
 
 def _listing_columns() -> dict[str, st.column_config.Column]:
-    """Fixed widths that fit the main column at 1280 px, so no score is pushed off the right."""
+    """Fixed widths that fit the main column (820 px at 1280), so no score is pushed off the right;
+    members are listed by number, the full names are in the opened run."""
     short = {
         "ensemble accuracy": "ens. acc",
         "ensemble F1": "ens. F1",
@@ -40,21 +41,37 @@ def _listing_columns() -> dict[str, st.column_config.Column]:
         "ensemble+TTA F1": "+TTA F1",
     }
     headline = {
-        name: st.column_config.NumberColumn(label, format=PERCENT_FORMAT, width=80, help=name)
+        name: st.column_config.NumberColumn(label, format=PERCENT_FORMAT, width=70, help=name)
         for name, label in short.items()
     }
     return {
-        "run": st.column_config.TextColumn(width=220),
+        "run": st.column_config.TextColumn(width=240),
         **headline,
-        "members": st.column_config.ListColumn(width=170),
-        "TTA modes": st.column_config.TextColumn(width=120),
+        "members": st.column_config.TextColumn("models", width=90, help="Ensemble members, by number"),
+        "TTA modes": st.column_config.TextColumn(
+            width=110, help="Besides the original: rev = reverse, up = speed_up, down = speed_down"
+        ),
         "videos": st.column_config.NumberColumn(width=60),
     }
 
 
+def member_numbers(names: list[str]) -> str:
+    """'1, 2, 3, 4' for Model 1..4; a name that is not numbered stays as it is."""
+    return ", ".join(short_name(n).removeprefix("Model ") for n in names)
+
+
+SHORT_MODES = {"reverse": "rev", "speed_up": "up", "speed_down": "down"}
+
+
+def short_modes(modes: str) -> str:
+    """'reverse, speed_up, speed_down' -> 'rev, up, down', so the listing fits at 1280 px."""
+    return ", ".join(SHORT_MODES.get(m, m) for m in modes.split(", "))
+
+
 def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
     table = runs_table(runs)
-    table["members"] = table["members"].map(lambda names: [short_name(n) for n in names])
+    table["members"] = table["members"].map(member_numbers)
+    table["TTA modes"] = table["TTA modes"].map(short_modes)
     st.dataframe(
         table[list(LISTED_COLUMNS)], hide_index=True, key="runs_table", column_config=_listing_columns()
     )
@@ -112,7 +129,7 @@ def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRu
     default = "ensemble_tta" if "ensemble_tta" in predictors else "ensemble"
     predictor = st.selectbox(
         "Predictor", predictors, index=predictors.index(default) if default in predictors else 0,
-        format_func=short_name, key="runs_compare_predictor",
+        format_func=short_name, key="runs_compare_predictor", bind="query-params",
     )  # fmt: skip
     try:
         comparison = compare_runs(run_a, run_b, predictor)

@@ -9,13 +9,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core.video.lookup import find_video_file
-from dashboard.cache import thumbnail_uri
 from dashboard.navigation import render_open_split_video_in_classify
-
-THUMBNAILS_AT_MOST = 40
-"""Rows of a list that get a frame: decoding is per video, and a long list is scrolled, not read."""
-FRAME_COLUMN = "frame"
+from dashboard.thumbnails import THUMBNAIL_COLUMN as FRAME_COLUMN
+from dashboard.thumbnails import thumbnail_uris, with_frame_column
 
 
 @dataclass(frozen=True)
@@ -32,13 +28,8 @@ class VideoFiles:
 def with_thumbnails(table: pd.DataFrame, files: VideoFiles) -> pd.DataFrame:
     """`table` (with `split` and `video` columns) with a frame column first, when any of its first
     rows has its video file on disk; else unchanged."""
-    frames = []
-    for position, (split, video) in enumerate(zip(table["split"], table["video"], strict=True)):
-        path = find_video_file(files.data_dir, split, video) if position < THUMBNAILS_AT_MOST else None
-        frames.append(thumbnail_uri(path) if path is not None else None)
-    if not any(frames):
-        return table
-    return table.assign(**{FRAME_COLUMN: frames})[[FRAME_COLUMN, *table.columns]]
+    videos = zip(table["split"], table["video"], strict=True)
+    return with_frame_column(table, thumbnail_uris(files.data_dir, videos))
 
 
 def list_column_config() -> dict[str, object]:

@@ -4,6 +4,7 @@ never share widget state."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -13,6 +14,7 @@ from core.evaluation.calibration import (
     DEFAULT_BINS,
     ClassCurve,
     calibration_table,
+    class_calibration_table,
     precision_recall_curves,
     reliability_bins,
     roc_curves,
@@ -23,6 +25,7 @@ from dashboard.context import DashboardContext, require_split
 from dashboard.navigation import render_open_in_classify
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, class_color_map, predictor_color_map, short_name
+from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 
 CELL_TEXT = "#1F1F1F"
 CHOSEN_CELL = "#E45756"
@@ -44,13 +47,19 @@ def choose_predictors(split: SplitPredictions, key: str, label: str = "Predictor
         default=split.predictor_names,
         format_func=short_name,
         key=f"{key}_predictors",
+        bind="query-params",
     )
 
 
 def choose_predictor(split: SplitPredictions, key: str, label: str) -> str:
     names = split.predictor_names
     return st.selectbox(
-        label, names, index=names.index(default_predictor(split)), format_func=short_name, key=key
+        label,
+        names,
+        index=names.index(default_predictor(split)),
+        format_func=short_name,
+        key=key,
+        bind="query-params",
     )
 
 
@@ -165,16 +174,21 @@ def _select_clicked_cell(chart_key: str, true_key: str, predicted_key: str, clas
         st.session_state[predicted_key] = class_names[predicted_index]
 
 
-def render_confusion(split: SplitPredictions, key: str) -> None:
+def chosen_class(key: str, class_names: list[str]) -> str:
+    """A cell picker's class before the picker exists: this session's, else the link's, else the first."""
+    for value in (st.session_state.get(key), st.query_params.get(key)):
+        if value in class_names:
+            return value
+    return class_names[0]
+
+
+def render_confusion(split: SplitPredictions, key: str, folder: VideoFolder | None = None) -> None:
     st.subheader("Confusion matrix")
     predictor = choose_predictor(split, f"{key}_confusion_predictor", "Predictor")
     metrics = split.metrics(predictor)
     cells = confusion_cells(metrics.confusion_matrix, split.class_names)
     chart_key, true_key, predicted_key = f"{key}_cm_chart", f"{key}_cm_true", f"{key}_cm_predicted"
-    chosen = (
-        st.session_state.get(true_key, split.class_names[0]),
-        st.session_state.get(predicted_key, split.class_names[0]),
-    )
+    chosen = (chosen_class(true_key, split.class_names), chosen_class(predicted_key, split.class_names))
     left, right = st.columns([3, 2])
     with left:
         st.caption("Each cell: number of videos, and their share of the true class (row). Click a cell.")
@@ -185,25 +199,29 @@ def render_confusion(split: SplitPredictions, key: str) -> None:
             selection_mode="points",
         )
     with right:
-        true_class = st.selectbox("True class", split.class_names, key=true_key)
-        predicted_class = st.selectbox("Predicted class", split.class_names, key=predicted_key)
-    render_cell_videos(split, predictor, true_class, predicted_class, key)
+        true_class = st.selectbox("True class", split.class_names, key=true_key, bind="query-params")
+        predicted_class = st.selectbox(
+            "Predicted class", split.class_names, key=predicted_key, bind="query-params"
+        )
+    render_cell_videos(split, predictor, (true_class, predicted_class), key, folder)
 
 
 def render_cell_videos(
-    split: SplitPredictions, predictor: str, true_class: str, predicted_class: str, key: str
+    split: SplitPredictions, predictor: str, cell: tuple[str, str], key: str, folder: VideoFolder | None
 ) -> None:
+    true_class, predicted_class = cell
     videos = split.videos_in_cell(
         predictor, split.class_names.index(true_class), split.class_names.index(predicted_class)
     )
-    st.markdown(f"**{len(videos)} video(s)** — true {plain(true_class)}, predicted {plain(predicted_class)}")
+    count = f"{len(videos)} video" if len(videos) == 1 else f"{len(videos)} videos"
+    st.markdown(f"**{count}** — true {plain(true_class)}, predicted {plain(predicted_class)}")
     if videos.empty:
         return
     st.dataframe(
-        videos.drop(columns="index"),
+        with_thumbnails(videos.drop(columns="index"), folder),
         hide_index=True,
         key=f"{key}_cell_videos",
-        column_config=percent_columns("confidence"),
+        column_config={**percent_columns("confidence"), **thumbnail_column()},
     )
     render_open_in_classify(videos["video"].tolist(), key)
 
@@ -245,22 +263,48 @@ def render_calibration(split: SplitPredictions, key: str) -> None:
         "class; a calibrated predictor sits on the diagonal. ECE = count-weighted mean gap."
     )
     predictors = choose_predictors(split, f"{key}_calibration", "Predictors shown")
-    n_bins = st.slider("Bins", 5, 20, DEFAULT_BINS, key=f"{key}_bins")
-    left, right = st.columns([3, 2])
-    with left:
-        st.plotly_chart(reliability_chart(split, predictors, n_bins), key=f"{key}_reliability_chart")
-    with right:
-        table = calibration_table(
-            split.labels, {name: split.predictor_probabilities(name) for name in predictors}, n_bins
-        )
-        if not table.empty:
-            table["predictor"] = table["predictor"].map(short_name)
-        st.dataframe(
-            table,
-            hide_index=True,
-            key=f"{key}_ece_table",
-            column_config=percent_columns("ece", "mean_confidence", "accuracy"),
-        )
+    n_bins = st.slider("Bins", 5, 20, DEFAULT_BINS, key=f"{key}_bins", bind="query-params")
+    st.plotly_chart(reliability_chart(split, predictors, n_bins), key=f"{key}_reliability_chart")
+    probabilities = {name: split.predictor_probabilities(name) for name in predictors}
+    table = calibration_table(split.labels, probabilities, n_bins)
+    if not table.empty:
+        table["predictor"] = table["predictor"].map(short_name)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key=f"{key}_ece_table",
+        column_config={
+            "ece": st.column_config.NumberColumn("ECE", format=PERCENT_FORMAT),
+            "mean_confidence": st.column_config.NumberColumn("mean confidence", format=PERCENT_FORMAT),
+            "accuracy": st.column_config.NumberColumn(format=PERCENT_FORMAT),
+        },
+    )
+    render_class_calibration(split, probabilities, n_bins, key)
+
+
+def render_class_calibration(
+    split: SplitPredictions, probabilities: dict[str, np.ndarray], n_bins: int, key: str
+) -> None:
+    st.markdown(
+        "**Per class** (one-vs-rest: each video's probability for the class against whether it is one)"
+    )
+    table = class_calibration_table(split.labels, probabilities, split.class_names, n_bins)
+    if not table.empty:
+        table["predictor"] = table["predictor"].map(short_name)
+    st.dataframe(
+        table,
+        hide_index=True,
+        key=f"{key}_class_ece_table",
+        column_config={
+            "ece": st.column_config.NumberColumn("class ECE", format=PERCENT_FORMAT),
+            "mean_probability": st.column_config.NumberColumn(
+                "mean probability", format=PERCENT_FORMAT, help="Mean probability given to the class"
+            ),
+            "share": st.column_config.NumberColumn(
+                "share of videos", format=PERCENT_FORMAT, help="The class's share of the videos"
+            ),
+        },
+    )
 
 
 def curves_chart(
@@ -334,9 +378,11 @@ def render_downloads(split: SplitPredictions, key: str, file_stem: str) -> None:
     )
 
 
-def render_metric_views(split: SplitPredictions, key: str, file_stem: str) -> None:
+def render_metric_views(
+    split: SplitPredictions, key: str, file_stem: str, videos: VideoFolder | None = None
+) -> None:
     render_per_class(split, key)
-    render_confusion(split, key)
+    render_confusion(split, key, videos)
     render_calibration(split, key)
     render_curves(split, key)
     render_downloads(split, key, file_stem)
@@ -349,4 +395,5 @@ def render_page(context: DashboardContext) -> None:
         f"{code(context.analysed.path.name)} · {len(split.video_names)} videos · "
         f"{len(split.member_names)} members · TTA modes: {', '.join(split.modes)}"
     )
-    render_metric_views(split, key="metrics", file_stem=context.analysed.path.stem)
+    folder = VideoFolder(context.paths, context.analysed.split)
+    render_metric_views(split, key="metrics", file_stem=context.analysed.path.stem, videos=folder)

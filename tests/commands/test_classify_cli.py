@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +129,25 @@ def test_extract_command_writes_the_file_and_reports_skips_in_its_exit_code(tmp_
     (videos / "Natural_Content" / "street" / "bad.mkv").unlink()
     assert run_command(argv) == 0
     assert "1 video(s) were already in" in capsys.readouterr().out
+
+
+def test_a_text_file_named_mp4_gives_one_clean_line_and_no_decoder_noise(tmp_path):
+    """A fresh process, so OpenCV and FFmpeg start with their own log settings as a user's would."""
+    (member,) = write_members(tmp_path, [SMALL])
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("just text, not a video")
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_FFMPEG_LOGLEVEL"}
+    command = ["classify", str(bogus), "--checkpoints", str(member), "--device", "cpu"]
+    done = subprocess.run(
+        [sys.executable, "-m", "core", *command],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: {bogus}: not a video OpenCV can open (unknown format or corrupt file)"
+    ]
+    assert done.stdout == ""

@@ -4,6 +4,7 @@ flagged (original-layout project); screenshot to $SCREENSHOT_DIR (docs/screensho
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -39,7 +40,12 @@ def test_overview_flag_opens_the_inspector(project: Path, tmp_path: Path) -> Non
         page.get_by_role("button", name="Inspect Model 1").first.click()
         settle(page)
         page.get_by_role("heading", name="Collapse inspector").wait_for(timeout=60_000)
-        assert page.url.rstrip("/").endswith("/collapse_inspector")
+        assert urlsplit(page.url).path.rstrip("/").endswith("/collapse_inspector")
+        # The inspected member and class are in the URL, so the link opens the same view.
+        assert parse_qs(urlsplit(page.url).query) == {
+            "member": ["best_ensemble_model_1"],
+            "class": ["Animation"],
+        }
         boxes = page.locator('[data-testid="stSelectbox"]')
         assert boxes.filter(has_text="Member").locator("input").input_value() == "Model 1"
         assert boxes.filter(has_text="Class").locator("input").input_value() == "Animation"

@@ -92,13 +92,14 @@ def test_inspector_opens_on_the_flagged_member(inspector: AppTest) -> None:
 
 def test_inspector_numbers(inspector: AppTest, split: SplitPredictions) -> None:
     at = inspector
-    f1 = table_with(at, "Animation recorded", "Animation recomputed").set_index("member")
-    assert f1.loc["Model 1", "Animation recorded"] == 1.10
-    assert f1.loc["Model 2", "Animation recorded"] == 86.46
+    f1 = table_with(at, "class", "F1", "Model 1").set_index(["class", "F1"])
+    assert f1.loc[("Animation", "recorded"), "Model 1"] == 1.10
+    assert f1.loc[("Animation", "recorded"), "Model 2"] == 86.46
     for name in split.member_names:
         label = name.replace("best_ensemble_model_", "Model ")
-        assert f1.loc[label, "Animation recomputed"] == pytest.approx(split.metrics(name).f1_per_class[0])
-    assert f1.loc["Model 1", "Animation recomputed"] == 0.0
+        recomputed = f1.loc[("Animation", "recomputed"), label]
+        assert recomputed == pytest.approx(split.metrics(name).f1_per_class[0])
+    assert f1.loc[("Animation", "recomputed"), "Model 1"] == 0.0
 
     went = table_with(at, "videos", "Flat_Content").set_index("member")
     expected = confusion_rows(split, 0)

@@ -191,7 +191,7 @@ def test_sidebar_run_completes_and_is_listed_with_evaluates_metrics(project: Pat
     expected = run_evaluation(members(project)[:3], features_of(project), tta_modes=TTA_MODES, device="cpu")
     assert listing.loc[0, "ensemble accuracy"] == pytest.approx(expected.scores["ensemble"].accuracy)
     assert listing.loc[0, "ensemble+TTA F1"] == pytest.approx(expected.scores["ensemble_tta"].f1_weighted)
-    assert list(listing.loc[0, "members"]) == ["Model 1", "Model 2", "Model 3"]
+    assert listing.loc[0, "members"] == "1, 2, 3"
     per_class = frame(app, "per_class")
     expected_split = SplitPredictions.from_run(expected)
     assert per_class["f1"].to_numpy() == pytest.approx(expected_split.per_class_table()["f1"].to_numpy())
@@ -206,7 +206,7 @@ def test_runs_page_compares_two_runs(project: Path) -> None:
     save_run(first, runs / "20250101-000000-single.json")
     save_run(second, runs / "20250102-000000-ensemble.json")
     app = open_page(RUNS)
-    assert frame(app, "runs")["TTA modes"].tolist() == ["reverse, speed_up, speed_down", "off"]
+    assert frame(app, "runs")["TTA modes"].tolist() == ["rev, up, down", "off"]
     app.multiselect(key="runs_open").set_value(
         ["20250101-000000-single.json", "20250102-000000-ensemble.json"]
     ).run()

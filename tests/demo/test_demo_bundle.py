@@ -18,6 +18,7 @@ from core.demo.bundle import (
     split_seed,
 )
 from core.demo.collapse import DEMO_NOTE, STARVED_SHARE, demo_note
+from core.demo.numbers import numbers_from_manifest, numbers_table
 from core.evaluation.predictions import SplitPredictions
 from core.evaluation.runs import load_run
 from core.features.store import load_feature_set
@@ -130,3 +131,14 @@ def test_demo_cli_builds_the_ci_scale(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ensemble_tta" in out and "demo built in" in out
     assert missing_artifacts(tmp_path) == []
+
+
+def test_the_quoted_demo_table_is_rendered_from_the_build_manifest(built):
+    root, report, _ = built
+    manifest = json.loads((ProjectPaths.at(root).demo_videos_dir / "manifest.json").read_text())
+    table = numbers_table(numbers_from_manifest(manifest))
+    ensemble = report.test_metrics["ensemble"]
+    row = next(line for line in table.splitlines() if line.startswith("| Ensemble |"))
+    assert row.split(" | ")[1:3] == [f"{ensemble['accuracy']:.1f}%", f"{ensemble['f1_weighted']:.1f}%"]
+    assert len([line for line in table.splitlines() if line.startswith("| Model ")]) == 4
+    assert f"({report.videos['test']} test videos, seed 3)" in table

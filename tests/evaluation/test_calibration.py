@@ -5,6 +5,8 @@ from sklearn.metrics import auc, roc_curve
 from core.evaluation.calibration import (
     MAX_CURVE_POINTS,
     calibration_table,
+    class_calibration_table,
+    class_expected_calibration_error,
     expected_calibration_error,
     precision_recall_curves,
     reliability_bins,
@@ -87,3 +89,23 @@ def test_curves_of_a_large_split_are_thinned_but_keep_their_area_and_ends():
                 fpr, tpr, _ = full(labels == k, probabilities[:, k])
                 assert curve.area == pytest.approx(auc(fpr, tpr))
                 assert (curve.x[0], curve.x[-1]) == (fpr[0], fpr[-1])
+
+
+def test_per_class_calibration_by_hand() -> None:
+    probabilities = np.array([[0.9, 0.05, 0.05], [0.95, 0.03, 0.02], [0.2, 0.55, 0.25], [0.3, 0.25, 0.45]])
+    labels = np.array([0, 1, 1, 0])
+    # Class A, p(A) = 0.9 (an A), 0.95, 0.2, 0.3 (an A), each alone in its bin:
+    # |100-90| + |0-95| + |0-20| + |100-30|, over four videos.
+    expected_a = (10 + 95 + 20 + 70) / 4
+    assert class_expected_calibration_error(labels, probabilities, 0) == pytest.approx(expected_a)
+    table = class_calibration_table(labels, {"m": probabilities}, CLASSES)
+    assert table["class"].tolist() == CLASSES
+    assert table.loc[0, "ece"] == pytest.approx(expected_a)
+    assert table.loc[1, "mean_probability"] == pytest.approx(100 * (0.05 + 0.03 + 0.55 + 0.25) / 4)
+    assert table["share"].tolist() == pytest.approx([50.0, 50.0, 0.0])
+
+
+def test_per_class_calibration_of_one_hot_probabilities_is_zero() -> None:
+    labels = np.array([0, 1, 2, 1])
+    table = class_calibration_table(labels, {"m": np.eye(3)[labels]}, CLASSES)
+    assert table["ece"].tolist() == pytest.approx([0.0, 0.0, 0.0])

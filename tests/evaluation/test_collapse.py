@@ -108,7 +108,8 @@ def test_summary_line(split):
                         ensemble_cost(split, MEMBERS[0]))  # fmt: skip
     assert line == (
         "Model 1 sends 92% of Animation videos to Flat_Content (confidently wrong: median probability "
-        "0.01 for Animation); dropping it changes ensemble accuracy by +0.0 pp, p = 1."
+        "0.01 for Animation); dropping it leaves ensemble accuracy at "
+        f"{ensemble_cost(split, MEMBERS[0]).with_member.accuracy:.1f}% (p = 1)."
     )
     healthy = confusion_rows(split, 0).set_index("member").loc[MEMBERS[1]]
     line = summary_line("Model 2", "Animation", healthy, "mostly right", SURE_RIGHT,

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from core.model.tta import TTA_MODES, apply_tta, tta_indices, validate_modes
+from core.demo.bundle import SCALES
+from core.model.tta import TTA_MODES, apply_tta, tta_indices, unchanged_modes, validate_modes
 
 
 @pytest.mark.parametrize("length", [5, 6, 10, 11, 73])
@@ -41,3 +42,15 @@ def test_a_mode_given_twice_is_refused_not_weighted_twice():
     assert validate_modes(["original", "reverse"]) == ("original", "reverse")
     with pytest.raises(ValueError, match="TTA mode\\(s\\) reverse given more than once"):
         validate_modes(["reverse", "reverse", "reverse"])
+
+
+def test_unchanged_modes_name_the_modes_that_return_the_original_sequence() -> None:
+    assert unchanged_modes(9) == ("speed_up",)
+    assert unchanged_modes(11) == ()
+    assert unchanged_modes(5) == ("speed_up", "speed_down")
+    assert unchanged_modes(1) == ("reverse", "speed_up", "speed_down")
+    assert unchanged_modes(9, ("original", "reverse")) == ()
+
+
+def test_the_full_demo_recipe_gives_sequences_every_mode_changes() -> None:
+    assert unchanged_modes(SCALES["full"].recipe.sequence_length) == ()

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pandas as pd
 
+from core.paths import ProjectPaths
 from core.video.thumbnails import THUMBNAIL_SIZE, thumbnail_png
+from dashboard.thumbnails import THUMBNAIL_COLUMN, VideoFolder, with_thumbnails
 from tests.factories import write_noise_clip
 
 
@@ -22,3 +25,16 @@ def test_a_file_that_is_not_a_video_gives_none(tmp_path: Path) -> None:
     broken = tmp_path / "broken.mp4"
     broken.write_bytes(b"not a video")
     assert thumbnail_png(broken) is None
+
+
+def test_listed_videos_get_a_thumbnail_only_where_the_file_is_on_disk(tmp_path) -> None:
+    paths = ProjectPaths.at(tmp_path)
+    write_noise_clip(paths.data_dir / "demo" / "test" / "Gaming" / "arcade" / "a.mp4")
+    table = pd.DataFrame(
+        {"video": ["Gaming/arcade/a.mp4", "Gaming/arcade/gone.mp4"], "true_class": ["Gaming"] * 2}
+    )
+    shown = with_thumbnails(table, VideoFolder(paths, "test"))
+    assert shown.columns[0] == THUMBNAIL_COLUMN
+    assert shown[THUMBNAIL_COLUMN].iloc[0].startswith("data:image/png;base64,")
+    assert pd.isna(shown[THUMBNAIL_COLUMN].iloc[1])
+    assert with_thumbnails(table, VideoFolder(paths, "val")).columns.tolist() == ["video", "true_class"]
