@@ -63,9 +63,10 @@ def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> N
         settle(page)
         page.get_by_role("button", name="Start retraining").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "retrain_form.png"))
-        # A short run with a patience it cannot exhaust: four epochs, whatever the machine's load.
-        page.get_by_role("spinbutton", name="Epochs (at most)").fill("4")
-        page.get_by_role("spinbutton", name="Patience").fill("8")
+        # Long enough to be seen running from this page and another on an idle machine (a CI-scale
+        # epoch takes a fraction of a second), with a patience it cannot exhaust.
+        page.get_by_role("spinbutton", name="Epochs (at most)").fill("150")
+        page.get_by_role("spinbutton", name="Patience").fill("150")
         page.get_by_role("button", name="Start retraining").click()
         settle(page)
         page.get_by_text(re.compile(r"Training the candidate \(seed 46\): epoch [1-9]")).wait_for(
