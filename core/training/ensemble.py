@@ -299,11 +299,13 @@ def train_ensemble(
     )
 
 
-def _save_member(
-    artifacts: TrainingArtifacts, member: int, result: MemberResult, train: FeatureSet, config: TrainingConfig
+def save_member_checkpoint(
+    path: Path, result: MemberResult, train: FeatureSet, *, seed: int, config: TrainingConfig
 ) -> None:
+    """A trained member in the original layout, plus what we add: its classes, the features'
+    recipe, its seed and its training recipe."""
     save_checkpoint(
-        artifacts.checkpoint_path(member),
+        path,
         result.model,
         epoch=result.best_epoch,
         best_val_acc=result.best_val_acc,
@@ -312,8 +314,16 @@ def _save_member(
         optimizer_state=result.optimizer_state,
         class_names=train.class_names,
         recipe=train.recipe,
-        seed=config.member_seed(member),
+        seed=seed,
         training_config=config.to_dict(),
+    )
+
+
+def _save_member(
+    artifacts: TrainingArtifacts, member: int, result: MemberResult, train: FeatureSet, config: TrainingConfig
+) -> None:
+    save_member_checkpoint(
+        artifacts.checkpoint_path(member), result, train, seed=config.member_seed(member), config=config
     )
     artifacts.add_member(member, result, list(train.class_names), config)
 

@@ -30,7 +30,6 @@ from core.model.checkpoints import (
     find_ensemble_checkpoints,
     load_checkpoint,
     read_checkpoint_file,
-    save_checkpoint,
 )
 from core.model.network import TemporalModelConfig
 from core.model.prediction_cache import file_fingerprint
@@ -43,7 +42,7 @@ from core.paths import (
     checkpoint_file_name,
     features_file_name,
 )
-from core.training.ensemble import history_columns
+from core.training.ensemble import history_columns, save_member_checkpoint
 from core.training.member import (
     EpochRecord,
     MemberResult,
@@ -351,19 +350,7 @@ def _write_candidate(
     provenance = _provenance(plan, result, class_names)
     targets = [plan.checkpoint_path, plan.history_path, plan.provenance_path]
     with atomic_paths(targets) as (checkpoint_tmp, history_tmp, provenance_tmp):
-        save_checkpoint(
-            checkpoint_tmp,
-            result.model,
-            epoch=result.best_epoch,
-            best_val_acc=result.best_val_acc,
-            metrics=result.best_metrics.to_dict(),
-            history=result.history,
-            optimizer_state=result.optimizer_state,
-            class_names=class_names,
-            recipe=train.recipe,
-            seed=plan.seed,
-            training_config=plan.config.to_dict(),
-        )
+        save_member_checkpoint(checkpoint_tmp, result, train, seed=plan.seed, config=plan.config)
         history_table(rows, len(class_names)).to_csv(history_tmp, index=False)
         provenance_tmp.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     plan.state_path.unlink(missing_ok=True)
