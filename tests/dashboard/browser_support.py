@@ -100,6 +100,12 @@ def wait_for_app_idle(page: object, timeout_ms: int = 120_000) -> None:
     )
 
 
+def settle(page: object, timeout_ms: int = 120_000) -> None:
+    """Let Streamlit notice the interaction, then wait for the script run to finish."""
+    page.wait_for_timeout(700)
+    wait_for_app_idle(page, timeout_ms=timeout_ms)
+
+
 def clipped_tables(page: object) -> list[list[int]]:
     """[scrollWidth, clientWidth] of every data table that scrolls sideways, i.e. hides columns."""
     return page.evaluate(  # type: ignore[attr-defined]

@@ -12,8 +12,8 @@ from tests.dashboard.browser_support import (
     chromium_page,
     require_browser,
     screenshot_dir,
+    settle,
     streamlit_server,
-    wait_for_app_idle,
 )
 from tests.original_project import write_original_project
 
@@ -24,11 +24,6 @@ pytestmark = pytest.mark.browser
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_browser()
     return write_original_project(tmp_path_factory.mktemp("browser_collapse")).root
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(700)
-    wait_for_app_idle(page)
 
 
 def test_overview_flag_opens_the_inspector(project: Path, tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from tests.dashboard.browser_support import (
     clipped_tables,
     require_browser,
     screenshot_dir,
+    settle,
     streamlit_server,
-    wait_for_app_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -27,18 +27,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_audit_project(tmp_path_factory.mktemp("browser_explorer")).root
 
 
-def settle(page) -> None:
-    page.wait_for_timeout(700)
-    wait_for_app_idle(page, timeout_ms=300_000)
-
-
 def run_audit_on_the_page(page, url: str) -> None:
     page.goto(f"{url}/data_explorer?explorer_colour=right+%2F+wrong")
-    settle(page)
+    settle(page, timeout_ms=300_000)
     page.get_by_role("heading", name="Data explorer").wait_for(timeout=300_000)
     page.locator(".js-plotly-plot").first.wait_for(timeout=300_000)
     page.get_by_role("button", name="Run the audit now").click()
-    settle(page)
+    settle(page, timeout_ms=300_000)
     page.get_by_text(f"Leaks: {len(LEAKS)} pair(s)").wait_for(timeout=300_000)
     page.get_by_text("Likely wrong labels: 12 video(s)").wait_for(timeout=60_000)
     assert "explorer_colour=right" in page.url
@@ -57,7 +52,7 @@ def select_the_whole_map(page) -> None:
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=5)
     page.mouse.up()
-    settle(page)
+    settle(page, timeout_ms=300_000)
 
 
 def test_the_explorer_reads_at_desktop_and_phone_width(project: Path, tmp_path: Path) -> None:

@@ -13,16 +13,12 @@ from tests.dashboard.browser_support import (
     clipped_tables,
     require_browser,
     screenshot_dir,
+    settle,
     streamlit_server,
     wait_for_app_idle,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(700)
-    wait_for_app_idle(page)
 
 
 def show(page, url: str, heading: str) -> None:

@@ -18,6 +18,7 @@ from tests.dashboard.browser_support import (
     clipped_tables,
     require_browser,
     screenshot_dir,
+    settle,
     streamlit_server,
     truncated_metrics,
     wait_for_app_idle,
@@ -34,12 +35,6 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("browser_demo")
     build_demo_bundle(root, scale=SCALE)
     return root
-
-
-def settle(page) -> None:
-    """Let Streamlit notice the interaction, then wait for the script run to finish."""
-    page.wait_for_timeout(700)
-    wait_for_app_idle(page)
 
 
 def open_page(page, url: str) -> None:

@@ -22,6 +22,7 @@ from tests.dashboard.browser_support import (
     chromium_page,
     require_browser,
     screenshot_dir,
+    settle,
     streamlit_server,
     wait_for_app_idle,
 )
@@ -70,11 +71,6 @@ def busiest_error_cell(root: Path) -> tuple[int, int, list[str]]:
     np.fill_diagonal(matrix, -1)
     true_index, predicted_index = np.unravel_index(matrix.argmax(), matrix.shape)
     return int(true_index), int(predicted_index), split.class_names
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(700)
-    wait_for_app_idle(page)
 
 
 def sidebar(page):

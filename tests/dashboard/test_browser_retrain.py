@@ -16,8 +16,8 @@ from tests.dashboard.browser_support import (
     chromium_page,
     require_browser,
     screenshot_dir,
+    settle,
     streamlit_server,
-    wait_for_app_idle,
 )
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,6 @@ def project(demo_root: Path, tmp_path: Path) -> Path:
         if (demo_root / folder).is_dir():
             shutil.copytree(demo_root / folder, root / folder)
     return root
-
-
-def settle(page) -> None:
-    page.wait_for_timeout(700)
-    wait_for_app_idle(page)
 
 
 def show(page, text: str) -> None:
