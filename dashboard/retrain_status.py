@@ -8,6 +8,7 @@ import streamlit as st
 from core.training.jobs import RetrainSnapshot, RetrainState
 from dashboard.cache import retrain_registry
 from dashboard.context import DashboardContext
+from dashboard.plain_text import plain
 
 POLL_EVERY = "2s"
 ACTIVE_KEY = "retrain_jobs_seen_active"
@@ -33,13 +34,17 @@ def render_snapshot(snapshot: RetrainSnapshot) -> None:
         )
         return
     st.warning(f"{_label(snapshot)} stopped when the app restarted; its last finished epoch is kept.")
-    st.button(
-        "Resume retraining",
-        key=f"sidebar_retrain_resume_{snapshot.job_id}",
-        icon=":material/play_arrow:",
-        on_click=registry.resume,
-        args=(snapshot.folder,),
+    resumed = st.button(
+        "Resume retraining", key=f"sidebar_retrain_resume_{snapshot.job_id}", icon=":material/play_arrow:"
     )
+    if resumed:
+        # A job file can be edited by hand; its refusal is shown as its one line, never a traceback.
+        try:
+            registry.resume(snapshot.folder)
+        except ValueError as exc:
+            st.error(plain(exc))
+        else:
+            st.rerun()
 
 
 def retrain_status(context: DashboardContext) -> None:

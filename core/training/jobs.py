@@ -224,6 +224,18 @@ def new_job_id(member: int) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S-%f')}-member{member}"
 
 
+def _check_inside_project(folder: Path, request: RetrainRequest) -> None:
+    """A job file is a file like any other: the folders it names are only read when they are the
+    project's own (the job folder is `<project>/runs/retrain/<id>/`)."""
+    project = Path(folder).resolve().parents[2]
+    for what, named in (("models", request.models_dir), ("features", request.features_dir)):
+        if not named.resolve().is_relative_to(project):
+            raise ValueError(
+                f"{Path(folder) / JOB_FILE}: its {what} folder {named} is outside the project {project}; "
+                "not resumed"
+            )
+
+
 class RetrainRegistry:
     """Every retrain job of this process, and the folders of earlier ones under `root`."""
 
@@ -247,6 +259,7 @@ class RetrainRegistry:
         snapshot = read_job(folder)
         if snapshot is None or not snapshot.resumable:
             raise ValueError(f"{folder}: no interrupted retrain job to resume")
+        _check_inside_project(folder, snapshot.request)
         running = self.get(snapshot.job_id)
         if running is not None and running.snapshot().active:
             raise ValueError(f"{folder}: that job is running")

@@ -126,3 +126,17 @@ def test_promotion_keeps_the_original_as_a_backup_and_refuses_a_stale_candidate(
     assert summary["checkpoints"]["best_ensemble_model_2.pt"]["seed"] == 46
     with pytest.raises(TrainingError, match="has changed since the candidate was trained"):
         promote_candidate(candidate, models, stamp="20261202-150001")
+
+
+def test_a_job_file_naming_folders_outside_the_project_is_not_resumed(project, tmp_path):
+    registry, root = RetrainRegistry(), project / "runs" / "retrain"
+    job = registry.submit(_request(project), root)
+    _wait_for(lambda: len(job.snapshot().rows) >= 1)
+    job.cancel()
+    folder = job.wait(60).folder
+    elsewhere = tmp_path / "elsewhere"
+    document = json.loads((folder / JOB_FILE).read_text())
+    document["request"] = {**document["request"], "features_dir": str(elsewhere)}
+    (folder / JOB_FILE).write_text(json.dumps({**document, "state": "running"}))
+    with pytest.raises(ValueError, match="is outside the project"):
+        RetrainRegistry().resume(folder)
