@@ -1,5 +1,6 @@
-"""Sidebar on every page: the project's running retrain jobs (cancellable), and the ones an app
-restart stopped (resumable). The work is `core.training.jobs`; this module only draws and polls."""
+"""Sidebar on every page: the project's running retrain jobs (cancellable), the ones an app
+restart stopped (resumable), and job folders that are not read, each with its one-line problem.
+The work is `core.training.jobs`; this module only draws and polls."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def render_snapshot(snapshot: RetrainSnapshot) -> None:
         # A job file can be edited by hand; its refusal is shown as its one line, never a traceback.
         try:
             registry.resume(snapshot.folder)
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:
             st.error(plain(exc))
         else:
             st.rerun()
@@ -59,6 +60,8 @@ def retrain_status(context: DashboardContext) -> None:
     for snapshot in snapshots:
         if snapshot.active or snapshot.state is RetrainState.STOPPED:
             render_snapshot(snapshot)
+    for unreadable in retrain_registry().unreadable(context.paths.retrain_dir):
+        st.warning(f"Retrain job not read: {plain(unreadable.problem)}", icon=":material/error:")
 
 
 def render_retrain_status(context: DashboardContext) -> None:

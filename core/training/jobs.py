@@ -10,7 +10,6 @@ from its last finished epoch. Nothing here knows about Streamlit.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -24,12 +23,21 @@ import torch
 from core.atomic import atomic_write_text
 from core.paths import RETRAIN_PROVENANCE_JSON
 from core.training.ensemble import load_training_splits
+from core.training.job_file import (
+    JOB_FILE,
+    JOB_FORMAT,
+    JobFileError,
+    UnreadableJob,
+    check_folders_inside_project,
+    job_folders,
+    read_job_document,
+    remove_job_folder,
+    unreadable_jobs,
+)
 from core.training.member import EpochRecord, TrainingConfig, TrainingStopped
 from core.training.retrain import plan_retrain, retrain_member
 
-JOB_FILE = "job.json"
 CANDIDATE_DIR = "candidate"
-JOB_FORMAT = "video-classifier-retrain-job/1"
 
 
 class RetrainState(StrEnum):
@@ -123,24 +131,29 @@ class RetrainSnapshot:
 
 
 def read_job(folder: Path, *, live: bool = False) -> RetrainSnapshot | None:
-    """The job recorded in `folder`, or None when it holds no readable job file. A job recorded as
-    running that no live worker holds is reported as stopped."""
+    """The job recorded in `folder`, or None when it holds no readable job file."""
     try:
-        data = json.loads((folder / JOB_FILE).read_text(encoding="utf-8"))
-        state = RetrainState(data["state"])
-        snapshot = RetrainSnapshot(
-            job_id=str(data["job_id"]),
-            folder=folder,
-            request=RetrainRequest.from_dict(data["request"]),
-            state=state,
-            rows=list(data.get("rows", [])),
-            max_epochs=int(data.get("max_epochs", 0)),
-            seed=data.get("seed"),
-            error=data.get("error"),
-            started_utc=str(data.get("started_utc", "")),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
+        return load_job(folder, live=live)
+    except JobFileError:
         return None
+
+
+def load_job(folder: Path, *, live: bool = False) -> RetrainSnapshot:
+    """The job recorded in `folder`; raises JobFileError with the file's one-line problem. A job
+    recorded as running that no live worker holds is reported as stopped."""
+    data = read_job_document(folder, tuple(RetrainState))
+    state = RetrainState(data["state"])
+    snapshot = RetrainSnapshot(
+        job_id=data["job_id"],
+        folder=folder,
+        request=RetrainRequest.from_dict(data["request"]),
+        state=state,
+        rows=list(data.get("rows", [])),
+        max_epochs=data["max_epochs"],
+        seed=data.get("seed"),
+        error=data.get("error"),
+        started_utc=data.get("started_utc") or "",
+    )
     if live:
         return snapshot
     if (folder / CANDIDATE_DIR / RETRAIN_PROVENANCE_JSON).is_file():
@@ -224,18 +237,6 @@ def new_job_id(member: int) -> str:
     return f"{datetime.now(UTC).strftime('%Y%m%d-%H%M%S-%f')}-member{member}"
 
 
-def _check_inside_project(folder: Path, request: RetrainRequest) -> None:
-    """A job file is a file like any other: the folders it names are only read when they are the
-    project's own (the job folder is `<project>/runs/retrain/<id>/`)."""
-    project = Path(folder).resolve().parents[2]
-    for what, named in (("models", request.models_dir), ("features", request.features_dir)):
-        if not named.resolve().is_relative_to(project):
-            raise ValueError(
-                f"{Path(folder) / JOB_FILE}: its {what} folder {named} is outside the project {project}; "
-                "not resumed"
-            )
-
-
 class RetrainRegistry:
     """Every retrain job of this process, and the folders of earlier ones under `root`."""
 
@@ -256,10 +257,11 @@ class RetrainRegistry:
 
     def resume(self, folder: Path) -> RetrainJob:
         """Continue a stopped, cancelled or failed job from its last finished epoch."""
-        snapshot = read_job(folder)
-        if snapshot is None or not snapshot.resumable:
+        snapshot = load_job(folder)
+        if not snapshot.resumable:
             raise ValueError(f"{folder}: no interrupted retrain job to resume")
-        _check_inside_project(folder, snapshot.request)
+        request = snapshot.request
+        check_folders_inside_project(folder, {"models": request.models_dir, "features": request.features_dir})
         running = self.get(snapshot.job_id)
         if running is not None and running.snapshot().active:
             raise ValueError(f"{folder}: that job is running")
@@ -281,10 +283,8 @@ class RetrainRegistry:
 
     def snapshots(self, root: Path) -> list[RetrainSnapshot]:
         """Every job under `root`, newest first: live ones from their worker, others from file."""
-        root = Path(root)
-        folders = sorted((p for p in root.iterdir() if p.is_dir()), reverse=True) if root.is_dir() else []
         found = []
-        for folder in folders:
+        for folder in job_folders(Path(root)):
             job = self.get(folder.name)
             snapshot = job.snapshot() if job is not None else read_job(folder)
             if snapshot is not None:
@@ -294,11 +294,14 @@ class RetrainRegistry:
     def active(self, root: Path) -> list[RetrainSnapshot]:
         return [s for s in self.snapshots(root) if s.active]
 
+    def unreadable(self, root: Path) -> list[UnreadableJob]:
+        """The job folders under `root` that are not read, each with its one-line problem."""
+        found = unreadable_jobs(Path(root), tuple(RetrainState))
+        return [job for job in found if self.get(job.folder.name) is None]
+
 
 def discard_job(snapshot: RetrainSnapshot) -> None:
     """Remove an ended job's folder (the app made it; a promoted candidate was copied out)."""
     if snapshot.active:
         raise ValueError(f"{snapshot.folder}: the job is running; cancel it first")
-    if not (snapshot.folder / JOB_FILE).is_file():
-        raise ValueError(f"{snapshot.folder}: not a retrain job folder")
-    shutil.rmtree(snapshot.folder)
+    remove_job_folder(snapshot.folder)

@@ -201,11 +201,18 @@ def render_ended(context: DashboardContext, job: RetrainSnapshot, number: int, c
     if job.rows:
         render_curves(context, job, number, class_index)
     left, right = st.columns(2)
-    if left.button("Resume it", key=f"retrain_resume_{job.job_id}", icon=":material/play_arrow:"):
-        retrain_registry().resume(job.folder)
-        st.rerun()
-    if right.button("Discard it", key=f"retrain_discard_{job.job_id}", icon=":material/delete:"):
-        discard_job(job)
+    resume = left.button("Resume it", key=f"retrain_resume_{job.job_id}", icon=":material/play_arrow:")
+    discard = right.button("Discard it", key=f"retrain_discard_{job.job_id}", icon=":material/delete:")
+    # The folder may have changed since it was listed (a shared project): its refusal is one line.
+    try:
+        if resume:
+            retrain_registry().resume(job.folder)
+        if discard:
+            discard_job(job)
+    except (ValueError, OSError) as exc:
+        st.error(plain(exc))
+        return
+    if resume or discard:
         st.rerun()
 
 
