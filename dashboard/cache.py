@@ -115,17 +115,18 @@ def feature_info(path: Path) -> FeatureFileInfo:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _probabilities_from_disk(cache_dir: str, key: str) -> np.ndarray:
-    probabilities = load_cached_probabilities(Path(cache_dir), key)
+def _probabilities_from_disk(cache_dir: str, key: str, shape: tuple[int, ...]) -> np.ndarray:
+    probabilities = load_cached_probabilities(Path(cache_dir), key, shape)
     if probabilities is None:
         raise FileNotFoundError(f"{cache_dir}: no cached predictions {key}")
     return probabilities
 
 
-def stored_probabilities(cache_dir: Path, key: str) -> np.ndarray | None:
-    """Probabilities stored under `key`, held in memory after the first read; None when absent."""
+def stored_probabilities(cache_dir: Path, key: str, shape: tuple[int, ...]) -> np.ndarray | None:
+    """Probabilities of `shape` stored under `key`, held in memory after the first read; None when
+    absent or when the file holds anything else (computed again and replaced)."""
     try:
-        return _probabilities_from_disk(str(cache_dir), key)
+        return _probabilities_from_disk(str(cache_dir), key, shape)
     except FileNotFoundError:
         # Raised rather than returned so a miss is not cached: the file appears once computed.
         return None
@@ -317,7 +318,7 @@ def unit_rows(key: str, vectors: np.ndarray) -> np.ndarray:
 @st.cache_data(show_spinner="Laying out the map (UMAP; a first map also compiles it, up to a minute)…",
                max_entries=8)  # fmt: skip
 def _video_map(cache_dir: str, key: str, _vectors: np.ndarray) -> EmbeddingMap:
-    found = load_cached_map(Path(cache_dir), key)
+    found = load_cached_map(Path(cache_dir), key, len(_vectors))
     if found is None:
         found = embedding_map(_vectors)
         store_map(Path(cache_dir), key, found)

@@ -54,11 +54,19 @@ def _key(members: Ensemble, features_path: Path, modes: tuple[str, ...]) -> str:
     return prediction_key([fingerprint(m.path) for m in members.members], fingerprint(features_path), modes)
 
 
+def _stored(
+    cache_dir: Path, members: Ensemble, features_path: Path, modes: tuple[str, ...]
+) -> np.ndarray | None:
+    """The cached probabilities when the file holds exactly [members, modes, videos, classes]."""
+    videos = len(feature_index(features_path).labels)
+    shape = (len(members.members), len(modes), videos, members.members[0].config.num_classes)
+    return stored_probabilities(cache_dir, _key(members, features_path, modes), shape)
+
+
 def _computed_now(
     paths: ProjectPaths, members: Ensemble, features_path: Path, modes: tuple[str, ...]
 ) -> np.ndarray:
-    key = _key(members, features_path, modes)
-    stored = stored_probabilities(paths.cache_dir, key)
+    stored = _stored(paths.cache_dir, members, features_path, modes)
     if stored is not None:
         return stored
     num_videos = len(feature_index(features_path).labels)
@@ -69,9 +77,10 @@ def _computed_now(
 
     with open_features(features_path) as handle:
         probabilities = predict_split([m.model for m in members.members], handle, modes, progress=report)
-    store_probabilities(paths.cache_dir, key, probabilities)
+    store_probabilities(paths.cache_dir, _key(members, features_path, modes), probabilities)
     bar.empty()
-    return stored_probabilities(paths.cache_dir, key)
+    stored = _stored(paths.cache_dir, members, features_path, modes)
+    return probabilities if stored is None else stored
 
 
 def stored_or_unaugmented(
@@ -79,7 +88,7 @@ def stored_or_unaugmented(
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Every TTA mode when stored, else the unaugmented pass (computed now if need be); starts no
     background pass, for pages that read several splits at once."""
-    stored = stored_probabilities(paths.cache_dir, _key(members, features_path, TTA_MODES))
+    stored = _stored(paths.cache_dir, members, features_path, TTA_MODES)
     if stored is not None:
         return stored, TTA_MODES
     return _computed_now(paths, members, features_path, UNAUGMENTED), UNAUGMENTED
@@ -91,7 +100,7 @@ def split_probabilities(
     """[members, modes, videos, classes] when stored; else the unaugmented pass now and the
     other modes started in the background (or still running)."""
     key = _key(members, features_path, modes)
-    stored = stored_probabilities(paths.cache_dir, key)
+    stored = _stored(paths.cache_dir, members, features_path, modes)
     if stored is not None:
         return SplitProbabilities(stored, modes)
     if modes[0] != "original" or len(modes) == 1:
@@ -107,7 +116,7 @@ def split_probabilities(
         job_key, [m.model for m in members.members], features_path, modes[1:], store_all
     )
     progress = job.snapshot()
-    stored = stored_probabilities(cache_dir, key) if progress.finished else None
+    stored = _stored(cache_dir, members, features_path, modes) if progress.finished else None
     if stored is not None:
         return SplitProbabilities(stored, modes)
     return SplitProbabilities(original, UNAUGMENTED, PendingTta(job_key, progress))

@@ -4,6 +4,7 @@ feature files, written as one JSON document (docs/formats.md)."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -81,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     check_outputs([planned_audit_output(out)], overwrite=args.overwrite, inputs=[*paths, *checkpoints])
     ensemble = usable_ensemble(checkpoints, args.device)
     warnings += ensemble.errors
-    cache_dir = ProjectPaths(args.features.resolve().parent).cache_dir
+    # The project is the features folder's parent as given: a link never makes another one ours.
+    cache_dir = ProjectPaths(Path(os.path.abspath(args.features)).parent).cache_dir
     modes = TTA_MODES if args.tta else UNAUGMENTED
     with tqdm(total=len(paths), unit="file", desc="reading features", file=sys.stderr) as bar:
         reading = read_splits(

@@ -113,13 +113,13 @@ def test_recorded_vs_recomputed_differences(split):
 
 
 def test_prediction_cache_hits_on_same_content_and_misses_on_new(tmp_path):
-    key = prediction_key(["a"], "b", ["original"])
-    assert load_cached_probabilities(tmp_path, key) is None
-    stored = np.arange(8, dtype=np.float32).reshape(1, 1, 2, 4)
+    key, shape = prediction_key(["a"], "b", ["original"]), (1, 1, 2, 4)
+    assert load_cached_probabilities(tmp_path, key, shape) is None
+    stored = np.array([[[[0.1, 0.2, 0.3, 0.4], [0.7, 0.1, 0.1, 0.1]]]], dtype=np.float32)
     store_probabilities(tmp_path, key, stored)
-    np.testing.assert_array_equal(load_cached_probabilities(tmp_path, key), stored)
+    np.testing.assert_array_equal(load_cached_probabilities(tmp_path, key, shape), stored)
     assert prediction_key(["a2"], "b", ["original"]) != key
-    assert load_cached_probabilities(tmp_path, prediction_key(["a2"], "b", ["original"])) is None
+    assert load_cached_probabilities(tmp_path, prediction_key(["a2"], "b", ["original"]), shape) is None
     f = tmp_path / "x.bin"
     f.write_bytes(b"abc")
     assert file_fingerprint(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
