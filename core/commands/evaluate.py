@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 from core.commands.cluster import add_engine_flags, import_ray_module
 from core.evaluation.runs import (
+    EvaluationError,
     SplitEngine,
     apply_swaps,
     check_run_outputs,
@@ -19,6 +21,7 @@ from core.evaluation.runs import (
     run_evaluation,
     save_run,
 )
+from core.model.checkpoints import CheckpointError, load_checkpoint
 from core.model.inference import DEFAULT_BATCH_SIZE
 from core.model.tta import TTA_MODES
 
@@ -62,11 +65,36 @@ def ray_engine(args: argparse.Namespace) -> SplitEngine:
     return module.RayEvaluation.beside(args.out, address=args.address, actors=args.actors, device=args.device)
 
 
+def chosen_swaps(texts: Sequence[str]) -> dict[int, Path]:
+    """Every `--swap K=PATH`; the same K twice is refused: which file was meant cannot be guessed."""
+    swaps: dict[int, Path] = {}
+    for text in texts:
+        member, path = parse_swap(text)
+        if member in swaps:
+            raise EvaluationError(
+                f"--swap {member}= is given twice ({swaps[member]} and {path}); swap each member once"
+            )
+        swaps[member] = path
+    return swaps
+
+
+def check_swaps_load(swaps: Mapping[int, Path]) -> None:
+    """A swapped-in checkpoint that does not load refuses the run: unlike a broken member of the
+    folder, skipping it would score an ensemble nobody asked for under the swap's name."""
+    for member, path in swaps.items():
+        try:
+            load_checkpoint(path, "cpu")
+        except CheckpointError as exc:
+            raise EvaluationError(f"--swap {member}={path}: {exc.problem}; nothing evaluated") from None
+
+
 def run(args: argparse.Namespace) -> int:
     engine = ray_engine(args) if args.engine == "ray" else None
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
-    paths, swaps = apply_swaps(paths, dict(parse_swap(text) for text in args.swap))
+    chosen = chosen_swaps(args.swap)
+    paths, swaps = apply_swaps(paths, chosen)
     check_run_outputs(args.out, overwrite=args.overwrite, inputs=[args.features, *paths])
+    check_swaps_load(chosen)
     with tqdm(total=0, unit="seq", desc="evaluating", file=sys.stderr) as bar:
 
         def progress(done: int, total: int) -> None:
