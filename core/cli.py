@@ -9,6 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from core.outputs import command_scope
+
 COMMANDS: tuple[str, ...] = (
     "evaluate",
     "extract",
@@ -36,7 +38,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with command_scope():
+            return int(args.func(args))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
