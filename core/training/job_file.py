@@ -29,12 +29,17 @@ MAX_JOB_FILE_BYTES = 16 << 20
 MAX_EPOCHS = 1000
 """The most epochs a job may ask for (the retrain form's upper limit)."""
 MAX_MEMBER = 9999
-SEED_LIMIT = 2**32
-"""Seeds are whole numbers below 2**32, what every random generator training seeds accepts."""
+MAX_SEED = 2**32 - 1
+"""Seeds (and any other whole-number setting) fit in 32 bits, what every generator training seeds
+accepts."""
 _DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
 _ROW_FIELDS = ("model", "epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr",
                "time_s")  # fmt: skip
 _CLASS_COLUMN = re.compile(r"class_(\d+)_f1")
+_EPOCH_COUNTS = ("max_epochs", "patience", "restart_epochs")
+_COUNTS = (*_EPOCH_COUNTS, "batch_size")
+"""Training settings that count something, so at least 1; epoch counts at most MAX_EPOCHS."""
+_SHOWN_CHARACTERS = 40
 _OPTION_DEFAULTS = {f.name: getattr(TrainingConfig(), f.name) for f in fields(TrainingConfig)}
 
 
@@ -122,12 +127,18 @@ def _only_nan(name: str) -> float:
     return math.nan
 
 
+def _shown(value: Any) -> str:
+    """A found value for a message: a hand-edited file may hold a 4,000-digit number."""
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARACTERS else f"{text[:_SHOWN_CHARACTERS]}…"
+
+
 def _whole(data: Mapping[str, Any], key: str, low: int, high: int, *, optional: bool = False) -> None:
     value = data.get(key)
     if optional and value is None:
         return
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ValueError(f"'{key}' should be a whole number from {low} to {high}, found {value!r}")
+        raise ValueError(f"'{key}' should be a whole number from {low} to {high}, found {_shown(value)}")
 
 
 def _is_finite_number(value: Any) -> bool:
@@ -136,16 +147,16 @@ def _is_finite_number(value: Any) -> bool:
 
 def _check_option(key: str, value: Any) -> None:
     if key not in _OPTION_DEFAULTS:
-        raise ValueError(f"'options' names {key!r}, which is no training setting")
+        raise ValueError(f"'options' names {_shown(key)}, which is no training setting")
     default = _OPTION_DEFAULTS[key]
     if isinstance(default, int) and not isinstance(default, bool):
-        high = MAX_EPOCHS if key in ("max_epochs", "patience", "restart_epochs") else SEED_LIMIT - 1
-        _whole({key: value}, key, 0, high)
+        low = 1 if key in _COUNTS else 0
+        _whole({key: value}, key, low, MAX_EPOCHS if key in _EPOCH_COUNTS else MAX_SEED)
         return
     items = list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else [value]
     for item in items:
         if not (item is None or isinstance(item, bool | str) or _is_finite_number(item)):
-            raise ValueError(f"option '{key}' holds {item!r}, not a finite number, flag or text")
+            raise ValueError(f"option '{key}' holds {_shown(item)}, not a finite number, flag or text")
 
 
 def _check_request(request: Any) -> None:
@@ -155,10 +166,10 @@ def _check_request(request: Any) -> None:
         if not isinstance(request.get(key), str) or not request[key]:
             raise ValueError(f"'request.{key}' should name a folder")
     _whole(request, "member", 1, MAX_MEMBER)
-    _whole(request, "seed", 0, SEED_LIMIT - 1, optional=True)
+    _whole(request, "seed", 0, MAX_SEED, optional=True)
     device = request.get("device", "cpu")
     if not isinstance(device, str) or not _DEVICE.fullmatch(device):
-        raise ValueError(f"'request.device' should be cpu or cuda, found {device!r}")
+        raise ValueError(f"'request.device' should be cpu or cuda, found {_shown(device)}")
     options = request.get("options") or {}
     if not isinstance(options, dict):
         raise ValueError("'request.options' should be a dict of training settings")
@@ -197,12 +208,13 @@ def check_job_document(document: Any, folder: Path, states: Collection[str]) -> 
         raise ValueError(f"not a retrain job file (its 'format' should be {JOB_FORMAT})")
     job_id = document.get("job_id")
     if job_id != folder.name:
-        raise ValueError(f"'job_id' should be its folder's name {folder.name}, found {job_id!r}")
-    if document.get("state") not in states:
-        raise ValueError(f"'state' should be one of {', '.join(states)}, found {document.get('state')!r}")
+        raise ValueError(f"'job_id' should be its folder's name {folder.name}, found {_shown(job_id)}")
+    state = document.get("state")
+    if state not in states:
+        raise ValueError(f"'state' should be one of {', '.join(states)}, found {_shown(state)}")
     _check_request(document.get("request"))
     _whole(document, "max_epochs", 0, MAX_EPOCHS)
-    _whole(document, "seed", 0, SEED_LIMIT - 1, optional=True)
+    _whole(document, "seed", 0, MAX_SEED, optional=True)
     for key in ("error", "started_utc"):
         if document.get(key) is not None and not isinstance(document[key], str):
             raise ValueError(f"'{key}' should be text")
