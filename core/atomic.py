@@ -73,7 +73,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.remove(tmp)
 
 
-def _missing_folders(folder: Path) -> list[Path]:
+def missing_folders(folder: Path) -> list[Path]:
     """`folder` and its ancestors that do not exist yet, deepest first."""
     missing = []
     while not folder.exists() and folder != folder.parent:
@@ -88,7 +88,7 @@ def atomic_paths(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
     to a temporary path, and only when the block succeeds are they put in place, in order. When it
     fails, no target is touched and folders created for them are removed again."""
     targets = [Path(p) for p in paths]
-    created = [folder for target in targets for folder in _missing_folders(target.parent)]
+    created = [folder for target in targets for folder in missing_folders(target.parent)]
     temps: list[Path] = []
     try:
         for target in targets:

@@ -24,6 +24,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.atomic import missing_folders
+
 OwnershipTest = Callable[[Path], bool]
 
 
@@ -143,14 +145,6 @@ def _lock_once(lock: Path, path: Path) -> int | None:
     return None
 
 
-def _missing_folders(folder: Path) -> list[Path]:
-    missing = []
-    while not folder.exists() and folder != folder.parent:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
-
-
 @contextmanager
 def hold_output(path: Path) -> Iterator[None]:
     """An exclusive lock on writing `path` for the block, or `OutputBusy` at once. The lock file
@@ -158,7 +152,7 @@ def hold_output(path: Path) -> Iterator[None]:
     so outputs written into it stay); one left by a killed writer is taken over, never waited on."""
     path = Path(path)
     lock = lock_file(path)
-    created = _missing_folders(lock.parent)
+    created = missing_folders(lock.parent)
     lock.parent.mkdir(parents=True, exist_ok=True)
     try:
         descriptor = None
