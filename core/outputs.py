@@ -115,9 +115,16 @@ def lock_file(path: Path) -> Path:
 
 def _same_inode(path: Path, descriptor: int) -> bool:
     try:
-        return os.stat(path, follow_symlinks=False).st_ino == os.fstat(descriptor).st_ino
+        named, held = os.stat(path, follow_symlinks=False), os.fstat(descriptor)
     except FileNotFoundError:
         return False
+    return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+
+def _busy(path: Path) -> OutputBusy:
+    return OutputBusy(
+        f"{path} is being written by another command now; wait for it to finish, or choose another path"
+    )
 
 
 def _lock_once(lock: Path, path: Path) -> int | None:
@@ -133,9 +140,7 @@ def _lock_once(lock: Path, path: Path) -> int | None:
         fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(descriptor)
-        raise OutputBusy(
-            f"{path} is being written by another command now; wait for it to finish, or choose another path"
-        ) from None
+        raise _busy(path) from None
     except BaseException:
         os.close(descriptor)
         raise
@@ -161,7 +166,7 @@ def hold_output(path: Path) -> Iterator[None]:
             if descriptor is not None:
                 break
         if descriptor is None:
-            raise OutputBusy(f"{path} is being written by another command now; wait for it to finish")
+            raise _busy(path)
         try:
             yield
         finally:
