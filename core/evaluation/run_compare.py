@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,19 @@ def compare_runs(a: EvaluationRun, b: EvaluationRun, predictor: str) -> RunCompa
     )
 
 
+def last_changed(paths: Sequence[Path]) -> datetime:
+    """When the newest of `paths` was last written, to the second (runs record their time so)."""
+    newest = max(p.stat().st_mtime for p in paths)
+    return datetime.fromtimestamp(int(newest), UTC)
+
+
+def _made_since(run: EvaluationRun, moment: datetime) -> bool:
+    try:
+        return datetime.fromisoformat(run.created_utc) >= moment
+    except ValueError:
+        return False
+
+
 def latest_swap_pair(
     runs: Sequence[tuple[Path, EvaluationRun]],
     features_file: Path,
@@ -198,10 +212,16 @@ def latest_swap_pair(
     candidate: Path,
 ) -> tuple[tuple[Path, EvaluationRun] | None, tuple[Path, EvaluationRun] | None]:
     """The newest unaugmented run on `features_file` of the ensemble `checkpoints` as it is, and
-    the newest with `member` swapped for `candidate` (`runs` newest first, as `list_runs` gives)."""
+    the newest with `member` swapped for `candidate` (`runs` newest first, as `list_runs` gives).
+    Runs older than the last change of those files (a promotion or a restore since) are not theirs."""
     features, swapped = str(features_file.resolve()), {member: str(candidate.resolve())}
     ensemble = [str(p.resolve()) for p in checkpoints]
-    plain = [item for item in runs if item[1].features_file == features and item[1].tta_modes == ["original"]]
+    changed = last_changed([*checkpoints, candidate])
+    plain = [
+        (path, run)
+        for path, run in runs
+        if run.features_file == features and run.tta_modes == ["original"] and _made_since(run, changed)
+    ]
     original = next((item for item in plain if not item[1].swaps and item[1].checkpoints == ensemble), None)
     with_candidate = next((item for item in plain if item[1].swaps == swapped), None)
     return original, with_candidate
