@@ -3,7 +3,7 @@ the same videos (metrics, flipped videos, McNemar's exact test)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.metrics import McNemarResult, mcnemar_exact
+from core.evaluation.run_members import file_used, listed_members
 from core.evaluation.runs import EvaluationRun
 from core.model.inference import ENSEMBLE, ENSEMBLE_TTA
 
@@ -40,9 +41,19 @@ def _augmented_modes(run: EvaluationRun) -> str:
     return ", ".join(m for m in run.tta_modes if m != "original") or "off"
 
 
-def composition_differences(a: EvaluationRun, b: EvaluationRun) -> list[str]:
+FileUsed = Callable[[EvaluationRun, str], str]
+
+
+def _file_named_in_run(run: EvaluationRun, member: str) -> str:
+    return file_used(run, member, Path("/"), ())
+
+
+def composition_differences(a: EvaluationRun, b: EvaluationRun, used: FileUsed | None = None) -> list[str]:
     """How the two runs' ensembles differ (members, TTA modes): then "Ensemble" in A and in B are
-    different predictors, and their comparison says so."""
+    different predictors, and their comparison says so. `used(run, member)` names the file a member
+    was in a run (`run_members.file_used` with the folder's promotions); by default the file the
+    run names, or the swapped-in checkpoint."""
+    used = used or _file_named_in_run
     notes = []
     if list(a.members) != list(b.members):
         only_a = [m for m in a.members if m not in b.members]
@@ -54,10 +65,7 @@ def composition_differences(a: EvaluationRun, b: EvaluationRun) -> list[str]:
         )
     for member in sorted(set(a.swaps) | set(b.swaps)):
         if a.swaps.get(member) != b.swaps.get(member):
-            notes.append(
-                f"{member} is swapped: A uses {a.swaps.get(member, 'the original')}, "
-                f"B uses {b.swaps.get(member, 'the original')}"
-            )
+            notes.append(f"{member} is swapped: A uses {used(a, member)}, B uses {used(b, member)}")
     if _augmented_modes(a) != _augmented_modes(b):
         notes.append(f"TTA modes differ: A {_augmented_modes(a)}, B {_augmented_modes(b)}")
     return notes
@@ -69,7 +77,7 @@ def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
         path.name,
         *_headline(run, ENSEMBLE),
         *_headline(run, ENSEMBLE_TTA),
-        list(run.members),
+        listed_members(run),
         _augmented_modes(run),
         run.num_videos,
         Path(run.features_file).name,
