@@ -26,6 +26,10 @@ from core.paths import checkpoint_file_name
 from core.training.member import TrainingError
 
 
+def _videos(count: int) -> str:
+    return f"{count} video" if count == 1 else f"{count} videos"
+
+
 @dataclass(frozen=True)
 class PromotionReview:
     """The ensemble before (as it is) and after (with the candidate), on one split."""
@@ -48,7 +52,7 @@ class PromotionReview:
         if self.accuracy_after < self.accuracy_before:
             falls.append(
                 f"ensemble accuracy falls from {self.accuracy_before:.1f}% to {self.accuracy_after:.1f}% "
-                f"({self.broken} videos broken, {self.fixed} fixed)"
+                f"({_videos(self.broken)} broken, {self.fixed} fixed)"
             )
         if self.class_f1_after < self.class_f1_before:
             falls.append(

@@ -86,6 +86,12 @@ def render_validation_comparison(
         return None
     review = review_runs(original[1], swapped[1], class_index)
     render_run_comparison(original, swapped, member, review)
+    if review.worse:
+        st.warning(
+            f"On the validation split the candidate makes the ensemble worse: {'; '.join(review.worse)}. "
+            "Promoting it needs a second confirmation.",
+            icon=":material/trending_down:",
+        )
     return review
 
 
@@ -143,12 +149,7 @@ def _second_confirmation(review: PromotionReview | None, validation_exists: bool
         return st.checkbox("I accept promoting it without any check on a validation split", key=key)
     if not review.worse:
         return True
-    falls = "; ".join(review.worse)
-    st.warning(
-        f"On the validation split the candidate makes the ensemble worse: {falls}.",
-        icon=":material/trending_down:",
-    )
-    return st.checkbox(f"I accept that on the validation split {falls}", key=key)
+    return st.checkbox(f"I accept that on the validation split {'; '.join(review.worse)}", key=key)
 
 
 def render_promotion(
@@ -159,9 +160,7 @@ def render_promotion(
     review: PromotionReview | None,
 ) -> None:
     models = context.paths.models_dir
-    with st.expander(
-        f"Promote the candidate into {models.name}/", icon=":material/upgrade:", expanded=review is not None
-    ):
+    with st.expander(f"Promote the candidate into {models.name}/", icon=":material/upgrade:"):
         st.write(
             f"Replaces `{checkpoint.name}` in `{models.name}/` with the candidate, and its rows of the "
             "training history and run summary. The original files are kept beside them as "
