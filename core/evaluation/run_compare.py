@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.metrics import McNemarResult, mcnemar_exact
-from core.evaluation.run_members import file_used, listed_members
+from core.evaluation.run_members import file_used, listed_members, run_time
 from core.evaluation.runs import EvaluationRun
 from core.model.inference import ENSEMBLE, ENSEMBLE_TTA
 
@@ -206,10 +206,8 @@ def last_changed(paths: Sequence[Path]) -> datetime:
 
 
 def _made_since(run: EvaluationRun, moment: datetime) -> bool:
-    try:
-        return datetime.fromisoformat(run.created_utc) >= moment
-    except ValueError:
-        return False
+    created = run_time(run)
+    return created is not None and created >= moment
 
 
 def latest_swap_pair(

@@ -8,7 +8,7 @@ import json
 import os
 import stat
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from core.evaluation.runs import EvaluationRun
@@ -50,11 +50,13 @@ def listed_members(run: EvaluationRun) -> list[str]:
     return [candidate_name(run.swaps[m]) if m in run.swaps else m for m in run.members]
 
 
-def _created(run: EvaluationRun) -> datetime | None:
+def run_time(run: EvaluationRun) -> datetime | None:
+    """When the run was made (UTC; a time without a zone is read as UTC), or None if unreadable."""
     try:
-        return datetime.fromisoformat(run.created_utc)
+        created = datetime.fromisoformat(run.created_utc)
     except ValueError:
         return None
+    return created if created.tzinfo is not None else created.replace(tzinfo=UTC)
 
 
 def _member_path(run: EvaluationRun, member: str) -> Path | None:
@@ -76,7 +78,7 @@ def file_used(
     run is older than a promotion of that member (the first one after it); else the file's name."""
     if member in run.swaps:
         return run.swaps[member]
-    path, created = _member_path(run, member), _created(run)
+    path, created = _member_path(run, member), run_time(run)
     if path is None:
         return member
     later = [
@@ -91,7 +93,7 @@ def promotion_in_run(
     run: EvaluationRun, member: str, models_dir: Path, promotions: Sequence[PromotionRecord]
 ) -> PromotionRecord | None:
     """The promotion that made `member` what it was in `run` (the last one before the run)."""
-    path, created = _member_path(run, member), _created(run)
+    path, created = _member_path(run, member), run_time(run)
     if member in run.swaps or path is None or created is None:
         return None
     earlier = [r for r in _promotions_of(path, models_dir, promotions) if r.promoted_at <= created]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +44,6 @@ from core.training.history import class_f1_columns, load_training_history
 from core.training.jobs import JOB_FILE
 from core.training.member import TrainingError
 from core.training.promote_lock import promotion_lock
-
-__all__ = ["Promotion", "Restoration", "promote_candidate", "read_provenance", "restore_member"]
 
 
 @dataclass(frozen=True)
@@ -110,11 +109,15 @@ def _job_of(candidate_dir: Path) -> str | None:
     return job.name if candidate_dir.name == "candidate" and (job / JOB_FILE).is_file() else None
 
 
+Writer = Callable[[Path], object]
+"""Writes a replaced file's new content to the temporary path it is given."""
+
+
 @dataclass(frozen=True)
 class _Replacement:
     target: Path
     backup: Path
-    write: Any
+    write: Writer
 
 
 def _replacements(
@@ -132,7 +135,7 @@ def _replacements(
         if file_fingerprint(tmp) != recorded:
             raise TrainingError(f"{source} changed while it was being promoted; nothing was changed")
 
-    writers: list[tuple[Path, Any]] = [(models_dir / checkpoint_file_name(member), copy_verified)]
+    writers: list[tuple[Path, Writer]] = [(models_dir / checkpoint_file_name(member), copy_verified)]
     if (models_dir / TRAINING_METRICS_CSV).is_file():
         history = _history_with(models_dir, candidate_dir, member)
         writers.append((models_dir / TRAINING_METRICS_CSV, lambda tmp: history.to_csv(tmp, index=False)))
