@@ -181,9 +181,8 @@ def render_promotion(
             except (ValueError, OSError) as exc:
                 st.error(plain(exc))
                 return
-            st.session_state[DONE_KEY] = "Promoted; the originals are kept as " + ", ".join(
-                p.name for p in promotion.backups
-            )
+            kept = ", ".join(p.name for p in promotion.backups)
+            st.session_state[DONE_KEY] = ("done", f"Promoted; the originals are kept as {kept}")
             st.rerun(scope="app")
 
 
@@ -191,20 +190,20 @@ def _restore(models: Path, number: int) -> None:
     try:
         restoration = restore_member(models, number)
     except (ValueError, OSError) as exc:
-        st.session_state[DONE_KEY] = f"error:{exc}"
+        st.session_state[DONE_KEY] = ("error", str(exc))
         return
     names = ", ".join(
         f"{p.name} from {restoration.record.backups[p.name]['name']}" for p in restoration.restored
     )
-    st.session_state[DONE_KEY] = f"Restored the previous member: {names}"
+    st.session_state[DONE_KEY] = ("done", f"Restored the previous member: {names}")
 
 
 def render_done() -> None:
-    done = st.session_state.pop(DONE_KEY, None)
-    if done and done.startswith("error:"):
-        st.error(plain(done.removeprefix("error:")), icon=":material/block:")
-    elif done:
-        st.success(plain(done), icon=":material/upgrade:")
+    kind, text = st.session_state.pop(DONE_KEY, (None, ""))
+    if kind == "error":
+        st.error(plain(text), icon=":material/block:")
+    elif kind == "done":
+        st.success(plain(text), icon=":material/upgrade:")
 
 
 def render_promoted_member(context: DashboardContext, number: int) -> bool:
