@@ -1,6 +1,6 @@
 """Promotion from the Collapse inspector: the candidate's comparison on the validation split, a
 second confirmation naming what falls for a worse candidate, and "Restore the previous member"
-giving back the folder byte for byte."""
+refusing after a change, then giving back the folder byte for byte."""
 
 from __future__ import annotations
 
@@ -84,6 +84,16 @@ def test_a_worse_candidate_needs_the_second_confirmation_and_restores(worse_cand
     )
     assert any(f"Model {MEMBER} is a promoted retrain: seed 46, promoted " in i.value for i in at.info)
     assert folder_digest(models) != before
+
+    history = models / "training_metrics.csv"
+    promoted = history.read_bytes()
+    history.write_bytes(promoted + b"\n")
+    changed = folder_digest(models)
+    at.button(key=f"promotion_restore_{MEMBER}").click().run()
+    refusal = next(e.value for e in at.error if "nothing was restored" in e.value)
+    assert "training_metrics.csv has changed since member 2 was promoted" in refusal and "\n" not in refusal
+    assert folder_digest(models) == changed
+    history.write_bytes(promoted)
 
     at.button(key=f"promotion_restore_{MEMBER}").click().run()
     assert not at.exception, [e.value for e in at.exception]
