@@ -71,13 +71,14 @@ def composition_differences(a: EvaluationRun, b: EvaluationRun, used: FileUsed |
     return notes
 
 
-def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
-    """What one run is (when, on what, with what) and its headline numbers (percent)."""
+def run_row(path: Path, run: EvaluationRun, root: Path | None = None) -> dict[str, Any]:
+    """What one run is (when, on what, with what) and its headline numbers (percent); a swapped
+    member under the candidate's name (read from its folder only inside the project `root`)."""
     values = (
         path.name,
         *_headline(run, ENSEMBLE),
         *_headline(run, ENSEMBLE_TTA),
-        listed_members(run),
+        listed_members(run, root),
         _augmented_modes(run),
         run.num_videos,
         Path(run.features_file).name,
@@ -88,9 +89,9 @@ def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
     return dict(zip(RUN_COLUMNS, values, strict=True))
 
 
-def runs_table(runs: Sequence[tuple[Path, EvaluationRun]]) -> pd.DataFrame:
+def runs_table(runs: Sequence[tuple[Path, EvaluationRun]], root: Path | None = None) -> pd.DataFrame:
     """One row per run, in the order given (`list_runs` gives newest first)."""
-    return pd.DataFrame([run_row(path, run) for path, run in runs], columns=RUN_COLUMNS)
+    return pd.DataFrame([run_row(path, run, root) for path, run in runs], columns=RUN_COLUMNS)
 
 
 def check_same_videos(a: EvaluationRun, b: EvaluationRun) -> None:

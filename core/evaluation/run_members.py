@@ -19,9 +19,19 @@ CANDIDATE_PREFIX = "candidate_"
 _MAX_PROVENANCE_BYTES = 1024 * 1024
 
 
-def _candidate_seed(checkpoint: Path) -> tuple[int, int] | None:
-    """(member, seed) from the provenance record beside a candidate's checkpoint, if it is one."""
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def _candidate_seed(checkpoint: Path, root: Path) -> tuple[int, int] | None:
+    """(member, seed) from the provenance record beside a candidate's checkpoint, if it is one;
+    a run names any path, so nothing outside the project `root` is read."""
     path = checkpoint.parent / RETRAIN_PROVENANCE_JSON
+    if not _inside(path, root):
+        return None
     try:
         info = os.lstat(path)
         if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_PROVENANCE_BYTES:
@@ -35,19 +45,19 @@ def _candidate_seed(checkpoint: Path) -> tuple[int, int] | None:
     return (member, seed) if isinstance(member, int) and isinstance(seed, int) else None
 
 
-def candidate_name(checkpoint: str | Path) -> str:
+def candidate_name(checkpoint: str | Path, root: Path | None = None) -> str:
     """A swapped-in checkpoint's own name: `candidate_<K>_seed<seed>` for a retrained candidate
-    (as the composer names it), else `<folder>/<file stem>`."""
+    inside the project `root` (as the composer names it), else `<folder>/<file stem>`."""
     checkpoint = Path(checkpoint)
-    made = _candidate_seed(checkpoint)
+    made = _candidate_seed(checkpoint, root) if root is not None else None
     if made is not None:
         return f"{CANDIDATE_PREFIX}{made[0]}_seed{made[1]}"
     return f"{checkpoint.parent.name}/{checkpoint.stem}"
 
 
-def listed_members(run: EvaluationRun) -> list[str]:
+def listed_members(run: EvaluationRun, root: Path | None = None) -> list[str]:
     """The run's members as they were: a swapped member under the candidate's name."""
-    return [candidate_name(run.swaps[m]) if m in run.swaps else m for m in run.members]
+    return [candidate_name(run.swaps[m], root) if m in run.swaps else m for m in run.members]
 
 
 def run_time(run: EvaluationRun) -> datetime | None:
@@ -60,7 +70,7 @@ def run_time(run: EvaluationRun) -> datetime | None:
 
 
 def _member_path(run: EvaluationRun, member: str) -> Path | None:
-    return next((Path(c) for c in run.checkpoints if Path(c).stem == member), None)
+    return next((Path(c) for c in run.checkpoints if isinstance(c, str) and Path(c).stem == member), None)
 
 
 def _promotions_of(

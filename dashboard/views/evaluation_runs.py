@@ -72,8 +72,8 @@ def short_modes(modes: str) -> str:
     return ", ".join(SHORT_MODES.get(m, m) for m in modes.split(", "))
 
 
-def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
-    table = runs_table(runs)
+def render_listing(runs: list[tuple[Path, EvaluationRun]], root: Path) -> None:
+    table = runs_table(runs, root)
     table["members"] = table["members"].map(member_numbers)
     table["TTA modes"] = table["TTA modes"].map(short_modes)
     shown = table[list(LISTED_COLUMNS)].astype(dict.fromkeys(HEADLINE_COLUMNS, float))
@@ -121,13 +121,13 @@ def render_member_files(run: EvaluationRun, models_dir: Path, promotions: list[P
 
 def render_run(path: Path, run: EvaluationRun, models_dir: Path, promotions: list[PromotionRecord]) -> None:
     st.subheader(f"Run {code(path.name)}")
-    members = plain(", ".join(listed_members(run)))
+    members = plain(", ".join(listed_members(run, models_dir.parent)))
     st.caption(
         f"{plain(Path(run.features_file).name)} · {run.num_videos} videos · members {members} · "
         f"TTA modes {', '.join(run.tta_modes)} · {where_it_ran(run)} · {run.elapsed_s:.1f} s"
     )
     for member, checkpoint in run.swaps.items():
-        swap = f"{member} is swapped for {candidate_name(checkpoint)} ({checkpoint})"
+        swap = f"{member} is swapped for {candidate_name(checkpoint, models_dir.parent)} ({checkpoint})"
         st.info(plain(swap), icon=":material/swap_horiz:")
     render_member_files(run, models_dir, promotions)
     render_notices(run.warnings, what="warning(s) in this run")
@@ -211,7 +211,7 @@ def render_page(context: DashboardContext) -> None:
     if not listing.runs:
         st.error("None of the run files opens; each one's problem is listed above.")
         st.stop()
-    render_listing(listing.runs)
+    render_listing(listing.runs, context.paths.root)
     by_name = {path.name: (path, run) for path, run in listing.runs}
     chosen = [by_name[name] for name in choose_runs(listing.runs)]
     models_dir = context.paths.models_dir

@@ -61,8 +61,11 @@ def test_a_swapped_member_is_listed_under_the_candidates_name(tmp_path: Path) ->
     (candidate / "retrain_provenance.json").write_text(json.dumps({"member": 1, "seed": 46}))
     checkpoint = candidate / "best_ensemble_model_1.pt"
     run = replace(_run("2025-01-01T00:00:00+00:00"), swaps={"best_ensemble_model_1": str(checkpoint)})
-    assert listed_members(run) == ["candidate_1_seed46"]
+    assert listed_members(run, tmp_path) == ["candidate_1_seed46"]
+    assert listed_members(run, tmp_path / "job7" / "elsewhere") == ["candidate/best_ensemble_model_1"], (
+        "a provenance record outside the project is not read"
+    )
     assert file_used(run, "best_ensemble_model_1", MODELS, []) == str(checkpoint)
     assert candidate_name(tmp_path / "other" / "best_ensemble_model_1.pt") == "other/best_ensemble_model_1"
     (candidate / "retrain_provenance.json").write_text("[1, 2]")
-    assert candidate_name(checkpoint) == "candidate/best_ensemble_model_1"
+    assert candidate_name(checkpoint, tmp_path) == "candidate/best_ensemble_model_1"
