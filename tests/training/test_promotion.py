@@ -117,13 +117,22 @@ def test_a_candidate_without_recorded_hashes_is_refused(project):
     _refused(models, candidate, "records no file hashes")
 
 
+def _wider_input(content: dict) -> None:
+    """A member reading 4 more feature dimensions, its config and weights consistent."""
+    weight = content["model_state_dict"]["input_projection.0.weight"]
+    wider = weight.shape[1] + 4
+    content["model_state_dict"]["input_projection.0.weight"] = torch.zeros(weight.shape[0], wider)
+    content["model_config"]["feature_dim"] = wider
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
         (lambda c: c["feature_recipe"].update(image_size=96), "its feature recipe differs"),
         (lambda c: c.update(class_names=list(reversed(c["class_names"]))), "its classes are"),
+        (_wider_input, "it reads 1284-d features, best_ensemble_model_1 1280-d"),
     ],
-    ids=["recipe", "classes"],
+    ids=["recipe", "classes", "feature_dim"],
 )
 def test_a_candidate_that_reads_other_features_is_refused(project, change, match):
     models, candidate = project
