@@ -20,6 +20,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "audit",
     "explain",
+    "promote",
 )
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

@@ -3,8 +3,9 @@ the same videos (metrics, flipped videos, McNemar's exact test)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.evaluation.metrics import McNemarResult, mcnemar_exact
+from core.evaluation.run_members import file_used, listed_members, run_time
 from core.evaluation.runs import EvaluationRun
 from core.model.inference import ENSEMBLE, ENSEMBLE_TTA
 
@@ -39,9 +41,19 @@ def _augmented_modes(run: EvaluationRun) -> str:
     return ", ".join(m for m in run.tta_modes if m != "original") or "off"
 
 
-def composition_differences(a: EvaluationRun, b: EvaluationRun) -> list[str]:
+FileUsed = Callable[[EvaluationRun, str], str]
+
+
+def _file_named_in_run(run: EvaluationRun, member: str) -> str:
+    return file_used(run, member, Path("/"), ())
+
+
+def composition_differences(a: EvaluationRun, b: EvaluationRun, used: FileUsed | None = None) -> list[str]:
     """How the two runs' ensembles differ (members, TTA modes): then "Ensemble" in A and in B are
-    different predictors, and their comparison says so."""
+    different predictors, and their comparison says so. `used(run, member)` names the file a member
+    was in a run (`run_members.file_used` with the folder's promotions); by default the file the
+    run names, or the swapped-in checkpoint."""
+    used = used or _file_named_in_run
     notes = []
     if list(a.members) != list(b.members):
         only_a = [m for m in a.members if m not in b.members]
@@ -53,22 +65,20 @@ def composition_differences(a: EvaluationRun, b: EvaluationRun) -> list[str]:
         )
     for member in sorted(set(a.swaps) | set(b.swaps)):
         if a.swaps.get(member) != b.swaps.get(member):
-            notes.append(
-                f"{member} is swapped: A uses {a.swaps.get(member, 'the original')}, "
-                f"B uses {b.swaps.get(member, 'the original')}"
-            )
+            notes.append(f"{member} is swapped: A uses {used(a, member)}, B uses {used(b, member)}")
     if _augmented_modes(a) != _augmented_modes(b):
         notes.append(f"TTA modes differ: A {_augmented_modes(a)}, B {_augmented_modes(b)}")
     return notes
 
 
-def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
-    """What one run is (when, on what, with what) and its headline numbers (percent)."""
+def run_row(path: Path, run: EvaluationRun, root: Path | None = None) -> dict[str, Any]:
+    """What one run is (when, on what, with what) and its headline numbers (percent); a swapped
+    member under the candidate's name (read from its folder only inside the project `root`)."""
     values = (
         path.name,
         *_headline(run, ENSEMBLE),
         *_headline(run, ENSEMBLE_TTA),
-        list(run.members),
+        listed_members(run, root),
         _augmented_modes(run),
         run.num_videos,
         Path(run.features_file).name,
@@ -79,9 +89,9 @@ def run_row(path: Path, run: EvaluationRun) -> dict[str, Any]:
     return dict(zip(RUN_COLUMNS, values, strict=True))
 
 
-def runs_table(runs: Sequence[tuple[Path, EvaluationRun]]) -> pd.DataFrame:
+def runs_table(runs: Sequence[tuple[Path, EvaluationRun]], root: Path | None = None) -> pd.DataFrame:
     """One row per run, in the order given (`list_runs` gives newest first)."""
-    return pd.DataFrame([run_row(path, run) for path, run in runs], columns=RUN_COLUMNS)
+    return pd.DataFrame([run_row(path, run, root) for path, run in runs], columns=RUN_COLUMNS)
 
 
 def check_same_videos(a: EvaluationRun, b: EvaluationRun) -> None:
@@ -190,6 +200,17 @@ def compare_runs(a: EvaluationRun, b: EvaluationRun, predictor: str) -> RunCompa
     )
 
 
+def last_changed(paths: Sequence[Path]) -> datetime:
+    """When the newest of `paths` was last written, to the second (runs record their time so)."""
+    newest = max(p.stat().st_mtime for p in paths)
+    return datetime.fromtimestamp(int(newest), UTC)
+
+
+def _made_since(run: EvaluationRun, moment: datetime) -> bool:
+    created = run_time(run)
+    return created is not None and created >= moment
+
+
 def latest_swap_pair(
     runs: Sequence[tuple[Path, EvaluationRun]],
     features_file: Path,
@@ -198,10 +219,16 @@ def latest_swap_pair(
     candidate: Path,
 ) -> tuple[tuple[Path, EvaluationRun] | None, tuple[Path, EvaluationRun] | None]:
     """The newest unaugmented run on `features_file` of the ensemble `checkpoints` as it is, and
-    the newest with `member` swapped for `candidate` (`runs` newest first, as `list_runs` gives)."""
+    the newest with `member` swapped for `candidate` (`runs` newest first, as `list_runs` gives).
+    Runs older than the last change of those files (a promotion or a restore since) are not theirs."""
     features, swapped = str(features_file.resolve()), {member: str(candidate.resolve())}
     ensemble = [str(p.resolve()) for p in checkpoints]
-    plain = [item for item in runs if item[1].features_file == features and item[1].tta_modes == ["original"]]
+    changed = last_changed([*checkpoints, candidate])
+    plain = [
+        (path, run)
+        for path, run in runs
+        if run.features_file == features and run.tta_modes == ["original"] and _made_since(run, changed)
+    ]
     original = next((item for item in plain if not item[1].swaps and item[1].checkpoints == ensemble), None)
     with_candidate = next((item for item in plain if item[1].swaps == swapped), None)
     return original, with_candidate

@@ -1,15 +1,22 @@
 """Promoting a retrained candidate into the ensemble's folder, explicitly and reversibly.
 
-The member's checkpoint is copied to `best_ensemble_model_K.backup-<stamp>.pt` (a name the
-ensemble never loads) before the candidate takes its place; the member's rows of
-`training_metrics.csv` and its entry of `configuration_analysis.json` are replaced the same way,
-each file backed up beside itself first. The new files land together or not at all.
+Under the folder's promotion lock, and only once the candidate passes every check of
+`candidate_checks`, the member's checkpoint, the member's rows of `training_metrics.csv` and its
+entry of `configuration_analysis.json` are replaced; each replaced file is kept beside itself as a
+backup (`best_ensemble_model_K.backup-<stamp>.pt`, names the ensemble never loads), and the
+promotion is recorded in `promotions.json`. Backups, new files and record land together or not at
+all, so a refused or failed promotion leaves the folder exactly as it was.
+
+Restoring puts the backups back, and removes them and the promotion's record, after checking that
+every file the promotion installed is still what it installed: the folder is then byte-for-byte
+what it was before the promotion.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,20 +24,26 @@ from typing import Any
 
 import pandas as pd
 
-from core.atomic import atomic_path, atomic_paths
-from core.model.checkpoints import load_checkpoint
+from core.atomic import atomic_paths
 from core.model.prediction_cache import file_fingerprint
+from core.model.promotions import PromotionRecord, ledger_path, ledger_text, read_promotions
 from core.paths import (
     CONFIGURATION_ANALYSIS_JSON,
-    RETRAIN_PROVENANCE_JSON,
     TRAINING_METRICS_CSV,
     checkpoint_backup_name,
     checkpoint_file_name,
 )
+from core.training.candidate_checks import (
+    check_candidate_files,
+    check_fits_ensemble,
+    check_replaces_current,
+    read_provenance,
+)
 from core.training.ensemble import history_columns
 from core.training.history import class_f1_columns, load_training_history
+from core.training.jobs import JOB_FILE
 from core.training.member import TrainingError
-from core.training.retrain import is_retrain_provenance
+from core.training.promote_lock import promotion_lock
 
 
 @dataclass(frozen=True)
@@ -38,35 +51,14 @@ class Promotion:
     member: int
     installed: Path
     backups: list[Path]
+    record: PromotionRecord
 
 
-def read_provenance(candidate_dir: Path) -> dict[str, Any]:
-    """A finished candidate's provenance; anything else raises TrainingError naming the folder."""
-    path = Path(candidate_dir) / RETRAIN_PROVENANCE_JSON
-    if not is_retrain_provenance(path):
-        raise TrainingError(f"{candidate_dir}: no finished candidate here (no {RETRAIN_PROVENANCE_JSON})")
-    provenance = json.loads(path.read_text(encoding="utf-8"))
-    if not provenance.get("complete"):
-        raise TrainingError(f"{path}: the candidate is not finished")
-    return provenance
-
-
-def _check_promotable(candidate_dir: Path, models_dir: Path, provenance: dict[str, Any]) -> int:
-    member = int(provenance["member"])
-    replaces = provenance["replaces"]
-    if Path(replaces["models_dir"]) != models_dir.resolve():
-        raise TrainingError(
-            f"{candidate_dir}: the candidate replaces a member of {replaces['models_dir']}, "
-            f"not of {models_dir}"
-        )
-    original = models_dir / checkpoint_file_name(member)
-    if not original.is_file() or file_fingerprint(original) != replaces["sha256"]:
-        raise TrainingError(
-            f"{original} has changed since the candidate was trained (promoted already, or replaced); "
-            "retrain against the current member"
-        )
-    load_checkpoint(candidate_dir / checkpoint_file_name(member), "cpu")
-    return member
+@dataclass(frozen=True)
+class Restoration:
+    member: int
+    restored: list[Path]
+    record: PromotionRecord
 
 
 def _history_with(models_dir: Path, candidate_dir: Path, member: int) -> pd.DataFrame:
@@ -105,40 +97,146 @@ def _summary_with(models_dir: Path, provenance: dict[str, Any], candidate_dir: P
     return json.dumps(document, indent=2) + "\n"
 
 
-def _backup(path: Path, stamp: str, name: str | None = None) -> Path:
-    target = path.with_name(name or f"{path.stem}.backup-{stamp}{path.suffix}")
-    if target.exists():
-        raise TrainingError(f"{target} already exists; wait a second and promote again")
-    with atomic_path(target) as tmp:
-        shutil.copy2(path, tmp)
-    return target
+def _backup_name(path: Path, member: int, stamp: str) -> str:
+    if path.name == checkpoint_file_name(member):
+        return checkpoint_backup_name(member, stamp)
+    return f"{path.stem}.backup-{stamp}{path.suffix}"
+
+
+def _job_of(candidate_dir: Path) -> str | None:
+    """The app's job folder is `runs/retrain/<job>/` with the candidate in `candidate/`."""
+    job = candidate_dir.resolve().parent
+    return job.name if candidate_dir.name == "candidate" and (job / JOB_FILE).is_file() else None
+
+
+Writer = Callable[[Path], object]
+"""Writes a replaced file's new content to the temporary path it is given."""
+
+
+@dataclass(frozen=True)
+class _Replacement:
+    target: Path
+    backup: Path
+    write: Writer
+
+
+def _replacements(
+    candidate_dir: Path, models_dir: Path, provenance: dict[str, Any], stamp: str
+) -> list[_Replacement]:
+    """Every file the promotion replaces, with its backup and how its new content is written; all
+    read before anything is written, so an unreadable file stops the promotion untouched."""
+    member = int(provenance["member"])
+    source = candidate_dir / checkpoint_file_name(member)
+    recorded = provenance["sha256"].get(source.name)
+
+    def copy_verified(tmp: Path) -> None:
+        # Hash the copy that lands, not the file checked a moment ago: a swap in between is refused.
+        shutil.copyfile(source, tmp)
+        if file_fingerprint(tmp) != recorded:
+            raise TrainingError(f"{source} changed while it was being promoted; nothing was changed")
+
+    writers: list[tuple[Path, Writer]] = [(models_dir / checkpoint_file_name(member), copy_verified)]
+    if (models_dir / TRAINING_METRICS_CSV).is_file():
+        history = _history_with(models_dir, candidate_dir, member)
+        writers.append((models_dir / TRAINING_METRICS_CSV, lambda tmp: history.to_csv(tmp, index=False)))
+    if (models_dir / CONFIGURATION_ANALYSIS_JSON).is_file():
+        summary = _summary_with(models_dir, provenance, candidate_dir)
+        summary_path = models_dir / CONFIGURATION_ANALYSIS_JSON
+        writers.append((summary_path, lambda tmp: tmp.write_text(summary, encoding="utf-8")))
+    replacements = [_Replacement(t, t.with_name(_backup_name(t, member, stamp)), w) for t, w in writers]
+    for replacement in replacements:
+        if replacement.backup.exists() or replacement.backup.is_symlink():
+            raise TrainingError(f"{replacement.backup} already exists; wait a second and promote again")
+    return replacements
 
 
 def promote_candidate(
     candidate_dir: str | Path, models_dir: str | Path, *, stamp: str | None = None
 ) -> Promotion:
-    """Put the candidate in place of the member it replaces, keeping the originals as backups."""
+    """Put the candidate in place of the member it replaces, keeping the originals as backups.
+    Refused (TrainingError or ValueError, one line, nothing written) when the candidate fails a
+    check or another promotion holds the folder."""
     candidate_dir, models_dir = Path(candidate_dir), Path(models_dir)
     provenance = read_provenance(candidate_dir)
-    member = _check_promotable(candidate_dir, models_dir, provenance)
-    stamp = stamp or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    original = models_dir / checkpoint_file_name(member)
-    history, summary = models_dir / TRAINING_METRICS_CSV, models_dir / CONFIGURATION_ANALYSIS_JSON
-    # Read before anything is written, so an unreadable file stops the promotion untouched.
-    new_history = _history_with(models_dir, candidate_dir, member) if history.is_file() else None
-    new_summary = _summary_with(models_dir, provenance, candidate_dir) if summary.is_file() else None
-    backups = [_backup(original, stamp, checkpoint_backup_name(member, stamp))]
-    targets = [original]
-    if new_history is not None:
-        backups.append(_backup(history, stamp))
-        targets.append(history)
-    if new_summary is not None:
-        backups.append(_backup(summary, stamp))
-        targets.append(summary)
-    with atomic_paths(targets) as temps:
-        shutil.copy2(candidate_dir / checkpoint_file_name(member), temps[0])
-        if new_history is not None:
-            new_history.to_csv(temps[1], index=False)
-        if new_summary is not None:
-            temps[-1].write_text(new_summary, encoding="utf-8")
-    return Promotion(member, original, backups)
+    with promotion_lock(models_dir):
+        check_candidate_files(candidate_dir, provenance)
+        member = check_replaces_current(candidate_dir, models_dir, provenance)
+        check_fits_ensemble(candidate_dir / checkpoint_file_name(member), models_dir)
+        records = read_promotions(models_dir)
+        now = datetime.now(UTC)
+        stamp = stamp or now.strftime("%Y%m%d-%H%M%S")
+        replacements = _replacements(candidate_dir, models_dir, provenance, stamp)
+        paths = [
+            *(r.backup for r in replacements),
+            *(r.target for r in replacements),
+            ledger_path(models_dir),
+        ]
+        with atomic_paths(paths) as temps:
+            count = len(replacements)
+            backup_temps, new_temps = temps[:count], temps[count : 2 * count]
+            for replacement, backup_tmp, new_tmp in zip(replacements, backup_temps, new_temps, strict=True):
+                shutil.copy2(replacement.target, backup_tmp)
+                replacement.write(new_tmp)
+            record = PromotionRecord(
+                member=member,
+                promoted_utc=now.isoformat(timespec="seconds"),
+                stamp=stamp,
+                seed=provenance.get("seed"),
+                candidate=str(candidate_dir.resolve()),
+                job=_job_of(candidate_dir),
+                installed={
+                    r.target.name: file_fingerprint(t) for r, t in zip(replacements, new_temps, strict=True)
+                },
+                backups={
+                    r.target.name: {"name": r.backup.name, "sha256": file_fingerprint(t)}
+                    for r, t in zip(replacements, backup_temps, strict=True)
+                },
+            )
+            temps[-1].write_text(ledger_text([*records, record]), encoding="utf-8")
+    return Promotion(member, replacements[0].target, [r.backup for r in replacements], record)
+
+
+def _check_unchanged(models_dir: Path, record: PromotionRecord) -> None:
+    for name, digest in record.installed.items():
+        path = models_dir / name
+        if not path.is_file() or path.is_symlink() or file_fingerprint(path) != digest:
+            raise TrainingError(
+                f"{path} has changed since member {record.member} was promoted ({record.promoted_utc}); "
+                "nothing was restored (its backups are still there to restore by hand)"
+            )
+    for name, backup in record.backups.items():
+        path = models_dir / backup["name"]
+        if not path.is_file() or path.is_symlink() or file_fingerprint(path) != backup["sha256"]:
+            raise TrainingError(
+                f"{path}: the backup of {name} is missing or has changed since the promotion; "
+                "nothing was restored"
+            )
+
+
+def restore_member(models_dir: str | Path, member: int) -> Restoration:
+    """Undo the folder's latest promotion, which must be of `member`: its backups go back in place
+    and its record is dropped. Refused (one line, nothing changed) when any file it installed or
+    kept has changed since."""
+    models_dir = Path(models_dir)
+    with promotion_lock(models_dir):
+        records = read_promotions(models_dir)
+        if not records or all(r.member != member for r in records):
+            raise TrainingError(f"{models_dir}: member {member} has no recorded promotion to undo")
+        record = records[-1]
+        if record.member != member:
+            raise TrainingError(
+                f"{models_dir}: the latest promotion is of member {record.member}; restore that one first "
+                f"(promotions are undone newest first)"
+            )
+        _check_unchanged(models_dir, record)
+        remaining = records[:-1]
+        targets = [models_dir / name for name in record.backups]
+        with atomic_paths([*targets, ledger_path(models_dir)]) as temps:
+            for name, tmp in zip(record.backups, temps[:-1], strict=True):
+                shutil.copyfile(models_dir / record.backups[name]["name"], tmp)
+            temps[-1].write_text(ledger_text(remaining), encoding="utf-8")
+        if not remaining:
+            ledger_path(models_dir).unlink()
+        for backup in record.backups.values():
+            (models_dir / backup["name"]).unlink()
+    return Restoration(member, targets, record)

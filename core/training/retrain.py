@@ -352,6 +352,11 @@ def _write_candidate(
     with atomic_paths(targets) as (checkpoint_tmp, history_tmp, provenance_tmp):
         save_member_checkpoint(checkpoint_tmp, result, train, seed=plan.seed, config=plan.config)
         history_table(rows, len(class_names)).to_csv(history_tmp, index=False)
+        # What promotion checks: a file replaced after this point is refused, not promoted.
+        provenance["sha256"] = {
+            plan.checkpoint_path.name: file_fingerprint(checkpoint_tmp),
+            plan.history_path.name: file_fingerprint(history_tmp),
+        }
         provenance_tmp.write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     plan.state_path.unlink(missing_ok=True)
     return provenance

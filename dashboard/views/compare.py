@@ -17,6 +17,7 @@ from dashboard.navigation import open_in_classify
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
 from dashboard.thumbnails import VideoFolder, thumbnail_column, with_thumbnails
 from dashboard.views.candidates import with_candidates
+from dashboard.views.promotion_marks import render_promotion_marks
 
 
 def _percent_columns(table: pd.DataFrame) -> dict[str, st.column_config.NumberColumn]:
@@ -186,6 +187,7 @@ def render_unchanged_modes(split: SplitPredictions, max_frames: int) -> None:
 def render_page(context: DashboardContext) -> None:
     st.title("Compare models")
     split = require_split(context)
+    render_promotion_marks(context)
     render_summary(split)
     render_agreement(split)
     render_composer(split, context)

@@ -15,16 +15,21 @@ from core.evaluation.run_compare import (
     composition_differences,
     runs_table,
 )
+from core.evaluation.run_members import candidate_name, file_used, listed_members, promotion_in_run
 from core.evaluation.runs import LOCAL_ENGINE, EvaluationRun, list_runs
+from core.model.promotions import PromotionRecord
 from dashboard.context import DashboardContext
 from dashboard.navigation import render_open_in_classify
 from dashboard.notices import render_notices
 from dashboard.plain_text import code, plain
-from dashboard.theme import PERCENT_FORMAT, short_name
+from dashboard.theme import short_name
 from dashboard.views.metrics import percent_columns, render_metric_views
+from dashboard.views.promotion_marks import folder_promotions
 
 RUN_CHOICE_KEY = "runs_open"
 HEADLINE_COLUMNS = ("ensemble accuracy", "ensemble F1", "ensemble+TTA accuracy", "ensemble+TTA F1")
+# A score the run does not have (no TTA pass): a dash, never "None".
+MISSING = "–"
 
 
 # What defines a run and how it scored; where and how long it ran is in the opened run's caption.
@@ -40,14 +45,13 @@ def _listing_columns() -> dict[str, st.column_config.Column]:
         "ensemble+TTA accuracy": "+TTA acc",
         "ensemble+TTA F1": "+TTA F1",
     }
-    headline = {
-        name: st.column_config.NumberColumn(label, format=PERCENT_FORMAT, width=70, help=name)
-        for name, label in short.items()
-    }
+    headline = {name: st.column_config.Column(label, width=70, help=name) for name, label in short.items()}
     return {
         "run": st.column_config.TextColumn(width=240),
         **headline,
-        "members": st.column_config.TextColumn("models", width=90, help="Ensemble members, by number"),
+        "members": st.column_config.TextColumn(
+            "models", width=90, help="Ensemble members, by number; a swapped-in candidate by its own name"
+        ),
         "TTA modes": st.column_config.TextColumn(
             width=110, help="Besides the original: rev = reverse, up = speed_up, down = speed_down"
         ),
@@ -68,13 +72,13 @@ def short_modes(modes: str) -> str:
     return ", ".join(SHORT_MODES.get(m, m) for m in modes.split(", "))
 
 
-def render_listing(runs: list[tuple[Path, EvaluationRun]]) -> None:
-    table = runs_table(runs)
+def render_listing(runs: list[tuple[Path, EvaluationRun]], root: Path) -> None:
+    table = runs_table(runs, root)
     table["members"] = table["members"].map(member_numbers)
     table["TTA modes"] = table["TTA modes"].map(short_modes)
-    st.dataframe(
-        table[list(LISTED_COLUMNS)], hide_index=True, key="runs_table", column_config=_listing_columns()
-    )
+    shown = table[list(LISTED_COLUMNS)].astype(dict.fromkeys(HEADLINE_COLUMNS, float))
+    styled = shown.style.format("{:.1f}%", subset=list(HEADLINE_COLUMNS), na_rep=MISSING)
+    st.dataframe(styled, hide_index=True, key="runs_table", column_config=_listing_columns())
 
 
 def choose_runs(runs: list[tuple[Path, EvaluationRun]]) -> list[str]:
@@ -97,24 +101,51 @@ def where_it_ran(run: EvaluationRun) -> str:
     return f"{run.engine} cluster {plain(run.address)} ({run.device})"
 
 
-def render_run(path: Path, run: EvaluationRun) -> None:
+def render_member_files(run: EvaluationRun, models_dir: Path, promotions: list[PromotionRecord]) -> None:
+    """A member that was a promoted retrain in this run, or that a promotion has replaced since."""
+    for member in run.members:
+        promoted = promotion_in_run(run, member, models_dir, promotions)
+        if promoted is not None:
+            st.info(
+                plain(f"{short_name(member)} in this run is a {promoted.describe()}"),
+                icon=":material/upgrade:",
+            )
+        used = file_used(run, member, models_dir, promotions)
+        if member not in run.swaps and used != f"{member}.pt":
+            st.info(
+                f"{plain(short_name(member))} in this run is {code(used)}: the member before a later "
+                "promotion.",
+                icon=":material/history:",
+            )
+
+
+def render_run(path: Path, run: EvaluationRun, models_dir: Path, promotions: list[PromotionRecord]) -> None:
     st.subheader(f"Run {code(path.name)}")
+    members = plain(", ".join(listed_members(run, models_dir.parent)))
     st.caption(
-        f"{plain(Path(run.features_file).name)} · {run.num_videos} videos · members "
-        f"{plain(', '.join(run.members))} · TTA modes {', '.join(run.tta_modes)} · {where_it_ran(run)} · "
-        f"{run.elapsed_s:.1f} s"
+        f"{plain(Path(run.features_file).name)} · {run.num_videos} videos · members {members} · "
+        f"TTA modes {', '.join(run.tta_modes)} · {where_it_ran(run)} · {run.elapsed_s:.1f} s"
     )
     for member, checkpoint in run.swaps.items():
-        st.info(plain(f"{member} is swapped for {checkpoint}"), icon=":material/swap_horiz:")
+        swap = f"{member} is swapped for {candidate_name(checkpoint, models_dir.parent)} ({checkpoint})"
+        st.info(plain(swap), icon=":material/swap_horiz:")
+    render_member_files(run, models_dir, promotions)
     render_notices(run.warnings, what="warning(s) in this run")
     render_metric_views(SplitPredictions.from_run(run), key=f"run_{path.stem}", file_stem=path.stem)
 
 
-def render_comparison(a: tuple[Path, EvaluationRun], b: tuple[Path, EvaluationRun]) -> None:
+def render_comparison(
+    a: tuple[Path, EvaluationRun],
+    b: tuple[Path, EvaluationRun],
+    models_dir: Path,
+    promotions: list[PromotionRecord],
+) -> None:
     (path_a, run_a), (path_b, run_b) = a, b
     st.subheader("Comparison")
     st.markdown(f"**A** = {code(path_a.name)} · **B** = {code(path_b.name)}")
-    differences = composition_differences(run_a, run_b)
+    differences = composition_differences(
+        run_a, run_b, used=lambda run, member: file_used(run, member, models_dir, promotions)
+    )
     if differences:
         st.warning(
             "These runs' ensembles are not the same, so their Ensemble rows compare different predictors: "
@@ -180,10 +211,12 @@ def render_page(context: DashboardContext) -> None:
     if not listing.runs:
         st.error("None of the run files opens; each one's problem is listed above.")
         st.stop()
-    render_listing(listing.runs)
+    render_listing(listing.runs, context.paths.root)
     by_name = {path.name: (path, run) for path, run in listing.runs}
     chosen = [by_name[name] for name in choose_runs(listing.runs)]
+    models_dir = context.paths.models_dir
+    promotions = folder_promotions(models_dir)
     if len(chosen) == 1:
-        render_run(*chosen[0])
+        render_run(*chosen[0], models_dir, promotions)
     elif len(chosen) == 2:
-        render_comparison(*chosen)
+        render_comparison(*chosen, models_dir, promotions)

@@ -19,6 +19,7 @@ from dashboard.context import DashboardContext, ReferenceSplit, reference_split,
 from dashboard.navigation import render_inspect_button
 from dashboard.plain_text import code, plain
 from dashboard.theme import PERCENT_FORMAT, pct, pct_interval, short_name
+from dashboard.views.promotion_marks import render_promotion_marks
 
 # Recomputed and recorded numbers are shown to one decimal; smaller gaps are rounding noise.
 DIFFERENCE_TOLERANCE = 0.1
@@ -156,6 +157,7 @@ def render_page(context: DashboardContext) -> None:
     st.title("Overview")
     split = require_split(context)
     render_loaded(context, split)
+    render_promotion_marks(context)
     render_headline(split)
     render_mcnemar(split)
     reference = reference_split(context)

@@ -1,11 +1,9 @@
 """The Collapse inspector's "Retrain this member": the form with its measured cost, the running
-job's live curves beside the original member's, and for a finished candidate the comparison of
-the ensemble with it against the ensemble as it is, and its promotion. The work is in
-`core.training` (retrain, jobs, estimate, promote); this module draws and polls."""
+job's live curves beside the original member's, and for a finished candidate its comparison and
+promotion (`promotion_panel`). The work is in `core.training` (retrain, jobs, estimate, promote);
+this module draws and polls."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,24 +11,23 @@ import streamlit as st
 import torch
 
 from core.evaluation.collapse import member_number
-from core.evaluation.jobs import EvaluationRequest
-from core.evaluation.run_compare import compare_runs, latest_swap_pair
-from core.evaluation.runs import EvaluationRun, list_runs
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.paths import checkpoint_file_name
 from core.training.history import class_f1_over_epochs, load_history_source
 from core.training.jobs import RetrainRequest, RetrainSnapshot, RetrainState, discard_job
-from core.training.promote import promote_candidate
 from core.training.retrain import MemberRecipe
-from dashboard.cache import epoch_estimate, fingerprint, job_registry, retrain_recipe, retrain_registry
+from dashboard.cache import epoch_estimate, fingerprint, retrain_recipe, retrain_registry
 from dashboard.context import DashboardContext
-from dashboard.eval_launcher import SESSION_JOBS_KEY
 from dashboard.plain_text import plain
-from dashboard.theme import PERCENT_FORMAT, short_name
+from dashboard.theme import short_name
+from dashboard.views.promotion_panel import (
+    render_promoted_member,
+    render_promotion,
+    render_validation_comparison,
+)
 
 POLL_EVERY = "2s"
 PROBLEM_KEY = "retrain_problem"
-DONE_KEY = "retrain_done"
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
@@ -235,124 +232,14 @@ def render_candidate(context: DashboardContext, job: RetrainSnapshot, number: in
             icon=":material/upgrade:",
         )
         return
-    render_comparison(context, checkpoint, number)
-    render_promotion(context, job, checkpoint, number)
-
-
-def _start_comparison(context: DashboardContext, checkpoint: Path, number: int, missing: list[bool]) -> None:
-    ensemble = find_ensemble_checkpoints(context.paths.models_dir)
-    features = context.analysed.path  # type: ignore[union-attr]
-    member = checkpoint_file_name(number)[:-3]
-    swapped = tuple(checkpoint if p.stem == member else p for p in ensemble)
-    device = _devices()[0]
-    requests = [
-        EvaluationRequest(tuple(ensemble), features, device=device),
-        EvaluationRequest(swapped, features, device=device, swaps=((member, str(checkpoint.resolve())),)),
-    ]
-    for request, needed in zip(requests, missing, strict=True):
-        if needed:
-            job = job_registry().submit(request, context.paths.runs_dir)
-            st.session_state[SESSION_JOBS_KEY] = [*st.session_state.get(SESSION_JOBS_KEY, []), job.job_id]
-
-
-def render_comparison(context: DashboardContext, checkpoint: Path, number: int) -> None:
-    st.markdown("**The ensemble with the original member vs with the candidate**")
-    if context.analysed is None:
-        st.info("No features file to compare on.")
-        return
-    member = checkpoint_file_name(number)[:-3]
-    runs = list_runs(context.paths.runs_dir).runs
-    ensemble = find_ensemble_checkpoints(context.paths.models_dir)
-    original, swapped = latest_swap_pair(runs, context.analysed.path, ensemble, member, checkpoint)
-    if original is None or swapped is None:
-        running = [s for s in job_registry().active() if s.request.features == context.analysed.path]
-        if running:
-            st.caption("Evaluating both ensembles in the background (progress in the sidebar)…")
-            return
-        st.button(
-            "Compare the ensemble with the original member vs with the candidate",
-            key=f"retrain_compare_{number}",
-            icon=":material/compare_arrows:",
-            type="primary",
-            on_click=_start_comparison,
-            args=(context, checkpoint, number, [original is None, swapped is None]),
-        )
-        st.caption(
-            f"Two evaluation runs on {plain(context.analysed.path.name)}, without TTA; both are kept "
-            "on the Evaluation runs page."
-        )
-        return
-    render_run_comparison(original, swapped, member)
-
-
-def render_run_comparison(
-    original: tuple[Path, EvaluationRun], swapped: tuple[Path, EvaluationRun], member: str
-) -> None:
-    comparison = compare_runs(original[1], swapped[1], "ensemble")
-    a, b = original[1].scores["ensemble"], swapped[1].scores["ensemble"]
-    columns = st.columns(4)
-    columns[0].metric("Ensemble accuracy", f"{b.accuracy:.1f}%", f"{b.accuracy - a.accuracy:+.1f} pp")
-    columns[1].metric("Weighted F1", f"{b.f1_weighted:.1f}%", f"{b.f1_weighted - a.f1_weighted:+.1f} pp")
-    columns[2].metric("Videos fixed / broken", f"{comparison.wrong_to_right} / {comparison.right_to_wrong}")
-    columns[3].metric("McNemar exact p", f"{comparison.mcnemar.p_value:.3g}")
-    alone = compare_runs(original[1], swapped[1], member).class_f1
-    shown = pd.DataFrame(
-        {
-            "class": comparison.class_f1["class"],
-            "ensemble, original": comparison.class_f1["F1 A"],
-            "ensemble, candidate": comparison.class_f1["F1 B"],
-            "ensemble change": comparison.class_f1["F1 B−A"],
-            f"{short_name(member)} alone": alone["F1 A"],
-            "candidate alone": alone["F1 B"],
-        }
-    )
-    percent = st.column_config.NumberColumn(format=PERCENT_FORMAT)
-    config = {column: percent for column in shown.columns[1:]}
-    config["ensemble change"] = st.column_config.NumberColumn("ensemble change (pp)", format="%+.1f")
-    st.markdown("**Per-class F1**: each ensemble, and the member and the candidate on their own")
-    st.dataframe(shown, hide_index=True, key=f"retrain_class_f1_{member}", column_config=config)
-    st.markdown(f"**Videos the ensemble flipped** ({len(comparison.flipped)})")
-    if comparison.flipped.empty:
-        st.caption("No video changed between right and wrong.")
-    else:
-        st.dataframe(comparison.flipped, hide_index=True, key=f"retrain_flipped_{member}")
-    st.caption(
-        f"A = `{original[0].name}`, B = `{swapped[0].name}` ({short_name(member)} swapped for the "
-        "candidate); open both on Evaluation runs for every predictor."
-    )
-
-
-def render_promotion(context: DashboardContext, job: RetrainSnapshot, checkpoint: Path, number: int) -> None:
-    models = context.paths.models_dir
-    with st.expander(f"Promote the candidate into {models.name}/", icon=":material/upgrade:"):
-        st.write(
-            f"Replaces `{checkpoint.name}` in `{models.name}/` with the candidate, and its rows of the "
-            "training history and run summary. The original files are kept beside them as "
-            f"`{checkpoint.stem}.backup-<time>.pt`, `training_metrics.backup-<time>.csv` and "
-            "`configuration_analysis.backup-<time>.json`."
-        )
-        sure = st.checkbox(
-            f"Yes, replace {short_name(checkpoint.stem)} with this candidate",
-            key=f"retrain_promote_sure_{job.job_id}",
-        )
-        if st.button("Promote", key=f"retrain_promote_{job.job_id}", disabled=not sure, type="primary"):
-            try:
-                promotion = promote_candidate(job.candidate_dir, models)
-            except (ValueError, OSError) as exc:
-                st.error(plain(exc))
-                return
-            st.session_state[DONE_KEY] = "Promoted; the originals are kept as " + ", ".join(
-                p.name for p in promotion.backups
-            )
-            st.rerun(scope="app")
+    review = render_validation_comparison(context, checkpoint, number, class_index)
+    render_promotion(context, job, checkpoint, number, review)
 
 
 def render_retrain_panel(context: DashboardContext, member: str, class_index: int) -> None:
     st.subheader("Retrain this member")
-    done = st.session_state.pop(DONE_KEY, None)
-    if done:
-        st.success(plain(done), icon=":material/upgrade:")
     number = member_number(member, context.member_names.index(member) + 1)
+    render_promoted_member(context, number)
     try:
         recipe = retrain_recipe(context.paths.models_dir, number)
     except (ValueError, OSError) as exc:

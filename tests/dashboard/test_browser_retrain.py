@@ -1,6 +1,7 @@
 """Real browser, the whole retrain loop on a copy of the demo: the form with its measured cost, the
 job seen from another page, live curves, the one-click comparison, the composer with the
-candidate, and promotion with a backup; screenshots to $SCREENSHOT_DIR (docs/screenshots) or tmp."""
+candidate, promotion with a backup and its restore; screenshots to $SCREENSHOT_DIR
+(docs/screenshots) or tmp."""
 
 from __future__ import annotations
 
@@ -112,16 +113,28 @@ def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> N
         page.goto(f"{url}/collapse_inspector")
         settle(page)
         page.get_by_text("Promote the candidate into models_enhanced/").click()
+        # A candidate worse on the validation split needs the second tick box naming what falls.
+        worse = page.get_by_text("I accept that on the validation split")
+        if worse.count():
+            worse.click()
+            settle(page)
         page.get_by_text("Yes, replace Model 1 with this candidate").click()
         settle(page)
         page.get_by_role("button", name="Promote", exact=True).click()
         page.get_by_text("This candidate is Model 1 now (promoted)").wait_for(timeout=120_000)
         show(page, "This candidate is Model 1 now (promoted)")
         page.screenshot(path=str(shots / "retrain_promoted.png"))
+        backups = sorted(p.name for p in models.glob("best_ensemble_model_1.backup-*.pt"))
+        assert len(backups) == 1 and file_fingerprint(models / backups[0]) == original
+        candidates = list((project / "runs" / "retrain").glob("*/candidate/best_ensemble_model_1.pt"))
+        assert file_fingerprint(models / "best_ensemble_model_1.pt") == file_fingerprint(candidates[0])
         page.set_viewport_size({"width": 390, "height": 844})
         show(page, "Candidate ready (seed 46)")
         page.screenshot(path=str(shots / "retrain_narrow.png"))
-    backups = sorted(p.name for p in models.glob("best_ensemble_model_1.backup-*.pt"))
-    assert len(backups) == 1 and file_fingerprint(models / backups[0]) == original
-    candidates = list((project / "runs" / "retrain").glob("*/candidate/best_ensemble_model_1.pt"))
-    assert file_fingerprint(models / "best_ensemble_model_1.pt") == file_fingerprint(candidates[0])
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.get_by_role("button", name="Restore the previous member").click()
+        page.get_by_text("Restored the previous member").wait_for(timeout=120_000)
+        show(page, "Restored the previous member")
+        page.screenshot(path=str(shots / "retrain_restored.png"))
+    assert not list(models.glob("*.backup-*"))
+    assert file_fingerprint(models / "best_ensemble_model_1.pt") == original

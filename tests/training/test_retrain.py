@@ -63,7 +63,7 @@ def test_retraining_the_demos_collapsed_member_fixes_animation_and_keeps_the_ens
     assert folder_digest(models) == before
     assert swapped.swaps == {"best_ensemble_model_1": str(candidate.resolve())}
     assert composition_differences(original, swapped) == [
-        f"best_ensemble_model_1 is swapped: A uses the original, B uses {candidate.resolve()}"
+        f"best_ensemble_model_1 is swapped: A uses best_ensemble_model_1.pt, B uses {candidate.resolve()}"
     ]
     comparison = compare_runs(original, swapped, "best_ensemble_model_1")
     assert comparison.class_f1.loc[animation, "F1 B−A"] > 0
