@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,13 +153,24 @@ def write_planned_clips(
 ) -> list[Path]:
     """Render and write each (path, spec), on `workers` processes when more than one. Each clip
     depends on its spec alone, so the files are the same whatever the number of workers."""
-    if workers <= 1 or len(jobs) < 2:
-        paths = []
-        for done, (path, spec) in enumerate(jobs, start=1):
-            paths.append(_render_and_write(path, spec))
-            if progress is not None:
-                progress(done, len(jobs))
-        return paths
+    if workers > 1 and len(jobs) > 1:
+        try:
+            return _write_in_processes(jobs, workers, progress)
+        except BrokenProcessPool:
+            # A worker could not start (e.g. a calling script without a __main__ guard, which
+            # spawned workers re-run): write the clips here instead, the same files.
+            pass
+    paths = []
+    for done, (path, spec) in enumerate(jobs, start=1):
+        paths.append(_render_and_write(path, spec))
+        if progress is not None:
+            progress(done, len(jobs))
+    return paths
+
+
+def _write_in_processes(
+    jobs: Sequence[tuple[Path, ClipSpec]], workers: int, progress: Callable[[int, int], None] | None
+) -> list[Path]:
     # spawn, not fork: the caller may be a threaded server (the app), and forking one is unsafe.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(workers, len(jobs)), context, _one_opencv_thread) as pool:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from core.audit.duplicates import NEAR_DUPLICATE_SIMILARITY
+from core.audit.duplicates import NEAR_DUPLICATE_SIMILARITY, unit_vectors
 from core.audit.run import AuditFindings, find_near_duplicates
-from core.audit.splits import read_splits
+from core.audit.splits import read_splits, stacked_means
 
 
 def cross_split_pairs(
@@ -25,14 +25,17 @@ def cross_split_pairs(
     return [pair for pair in findings.near_duplicates if not pair["within_split"]]
 
 
-def unflagged_copies(
-    pairs: Sequence[Mapping[str, object]], originals: Mapping[str, str], copy_split: str = "test"
-) -> list[str]:
-    """The copies (video name in `copy_split` -> name of its original in train) that no pair links
-    to their original: an audit that is sensitive enough returns an empty list."""
-    found = {
-        (pair["video"], pair["match"])
-        for pair in pairs
-        if pair["split"] == copy_split and pair["match_split"] == "train"
+def copy_similarities(feature_files: Sequence[Path], originals: Mapping[str, str]) -> dict[str, float]:
+    """For each copy (video name in the test split -> name of its original in train), the cosine
+    the audit computes between the two (centred clip-mean features, all files together): the
+    audit flags the copy when it reaches the threshold."""
+    reading = read_splits(feature_files)
+    if reading.problems:
+        raise ValueError("; ".join(reading.problems))
+    vectors, refs = stacked_means(reading.splits)
+    unit = unit_vectors(vectors)
+    row = {(ref.split, ref.video): number for number, ref in enumerate(refs)}
+    return {
+        copy: float(unit[row["test", copy]] @ unit[row["train", original]])
+        for copy, original in originals.items()
     }
-    return [copy for copy, original in originals.items() if (copy, original) not in found]
