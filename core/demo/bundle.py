@@ -1,9 +1,11 @@
 """The demo bundle: procedural clips -> features -> a small 4-model ensemble -> an evaluation run,
 written into a project root's standard folders so every page of the app works on a fresh machine.
 
-Splits come from disjoint generator seeds (seed*10 + 0/1/2 for train/val/test). The same seed
-gives identical clips, feature files and checkpoint tensors: every stage is seeded and runs in
-one process without data-loader workers.
+Splits come from disjoint generator seeds (seed*10 + 0/1/2 for train/val/test), and subcategories
+whose clips are alike draw each split from its own scene family. The same seed gives identical
+clips, feature files, checkpoint tensors and evaluation probabilities on one machine: every clip
+depends on its own spec (whichever worker process renders it), and extraction, training and
+evaluation run seeded, in this process, on a fixed number of torch threads.
 """
 
 from __future__ import annotations
