@@ -47,8 +47,9 @@ across threads round differently with their number (docs/demo.md), and the first
 whatever thread the app runs it, so the build fixes the count: the same seed then gives the same
 bits. One thread also keeps a busy machine from stalling the build: OpenMP threads that wait for
 each other at every operation were measured 20 times slower than one thread under load."""
-# Share of the overall progress bar per stage, roughly their share of the full build's time.
-STAGE_WEIGHTS: dict[str, float] = {"generate": 0.48, "extract": 0.34, "train": 0.17, "evaluate": 0.01}
+# Share of the overall progress bar per stage: each stage's share of the full build's CPU seconds
+# (54 / 54 / 19 / 0.3 s, docs/demo.md), which other jobs on the machine change less than wall time.
+STAGE_WEIGHTS: dict[str, float] = {"generate": 0.42, "extract": 0.42, "train": 0.15, "evaluate": 0.01}
 
 
 class DemoError(ValueError):
