@@ -135,9 +135,17 @@ class DemoReport:
         return sum(self.stage_seconds.values())
 
 
-def available_cores() -> int:
-    """CPU cores this process may run on (its affinity, not the machine's count)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+MAX_RENDER_WORKERS = 4
+"""Render processes at most: each holds about 250 MB (its own OpenCV, scikit-image and the
+photographs, measured on the full build), and the full demo's 54 CPU seconds of rendering leave
+little to gain beyond four."""
+
+
+def render_workers() -> int:
+    """One render process per CPU core this process may run on (its affinity, not the machine's
+    count), at most MAX_RENDER_WORKERS."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_RENDER_WORKERS)
 
 
 @contextmanager
@@ -288,7 +296,7 @@ def _generate_videos(
     def on_clip(done: int, count: int) -> None:
         stages.report("generate", done / count, f"generating clips {done}/{count}")
 
-    write_planned_clips(jobs, workers=available_cores(), progress=on_clip)
+    write_planned_clips(jobs, workers=render_workers(), progress=on_clip)
     return {split: len(specs) for split, specs in plans.items()}
 
 
