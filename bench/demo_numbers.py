@@ -1,12 +1,13 @@
 """Build the demo afresh and quote its numbers: writes docs/demo_numbers.json (the build's recipe
 and test scores) and the table between the demo-numbers markers in README.md and docs/demo.md.
 
-    python bench/demo_numbers.py              # full build in a temporary folder (~2 min idle)
+    python bench/demo_numbers.py              # full build in a temporary folder
     python bench/demo_numbers.py --check      # the same build; exit 1 if the docs quote other numbers
     python bench/demo_numbers.py --root DIR   # quote a build already made with `python -m core demo`
 
-The build is deterministic (same seed, same clips, features and checkpoints), so a fresh build
-reproduces the quoted numbers exactly; tests/test_readme.py checks, without building, that the
+Two builds with the same seed on the same machine are identical (same clips, features, checkpoints
+and probabilities; torch runs on one thread during the build), so a fresh build reproduces the
+quoted numbers exactly on the machine that made them; tests/test_readme.py checks, without building, that the
 quoted tables are this file's rendering and that it was made with the current full-scale recipe.
 """
 

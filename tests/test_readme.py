@@ -2,9 +2,9 @@
 recipe: the quoted tables are the rendering of docs/demo_numbers.json, which
 `bench/demo_numbers.py` writes from a fresh full build and which records that build's recipe.
 
-What this does not do is build the full demo (about 2 minutes on an idle 2-core machine, far
-more under load): `python bench/demo_numbers.py --check` does, and since the build is
-deterministic it must reproduce the file exactly. tests/demo/test_demo_bundle.py checks the
+What this does not do is build the full demo (minutes on a 2-core machine): `python
+bench/demo_numbers.py --check` does, and since two builds with the same seed are identical on one
+machine it must reproduce the file exactly there. tests/demo/test_demo_bundle.py checks the
 rendering on a real CI-scale build."""
 
 from __future__ import annotations

@@ -1,18 +1,21 @@
 """The demo bundle: procedural clips -> features -> a small 4-model ensemble -> an evaluation run,
 written into a project root's standard folders so every page of the app works on a fresh machine.
 
-Splits come from disjoint generator seeds (seed*10 + 0/1/2 for train/val/test). The same seed
-gives identical clips, feature files and checkpoint tensors: every stage is seeded and runs in
-one process without data-loader workers.
+Splits come from disjoint generator seeds (seed*10 + 0/1/2 for train/val/test), and subcategories
+whose clips are alike draw each split from its own scene family. The same seed gives identical
+clips, feature files, checkpoint tensors and evaluation probabilities on one machine: every clip
+depends on its own spec (whichever worker process renders it), and extraction, training and
+evaluation run seeded, in this process, on a fixed number of torch threads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
-from collections.abc import Callable
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +24,7 @@ import torch
 
 from core.atomic import atomic_write_text
 from core.classes import CLASS_NAMES
-from core.demo.clips import generate_demo_videos, plan_clips
+from core.demo.clips import clip_path, plan_clips, write_planned_clips
 from core.demo.collapse import COLLAPSED_MEMBER, collapsed_member_config
 from core.demo.time_left import TimeLeft, describe_time_left
 from core.evaluation.runs import default_run_path, run_evaluation, save_run
@@ -38,8 +41,15 @@ from core.training.member import TrainingConfig, TrainingProgress
 DemoProgress = Callable[[str, float], None]
 MANIFEST_NAME = "manifest.json"
 NUM_MODELS = 4
-# Share of the overall progress bar per stage, roughly their share of the full build's time.
-STAGE_WEIGHTS: dict[str, float] = {"generate": 0.48, "extract": 0.34, "train": 0.17, "evaluate": 0.01}
+BUILD_TORCH_THREADS = 1
+"""Torch's CPU threads for the whole build (extraction, training, evaluation). Float sums split
+across threads round differently with their number (docs/demo.md), and the first launch builds on
+whatever thread the app runs it, so the build fixes the count: the same seed then gives the same
+bits. One thread also keeps a busy machine from stalling the build: OpenMP threads that wait for
+each other at every operation were measured 20 times slower than one thread under load."""
+# Share of the overall progress bar per stage: each stage's share of the full build's CPU seconds
+# (54 / 54 / 19 / 0.3 s, docs/demo.md), which other jobs on the machine change less than wall time.
+STAGE_WEIGHTS: dict[str, float] = {"generate": 0.42, "extract": 0.42, "train": 0.15, "evaluate": 0.01}
 
 
 class DemoError(ValueError):
@@ -116,10 +126,57 @@ class DemoReport:
     test_metrics: dict[str, dict[str, Any]]
     stage_seconds: dict[str, float] = field(default_factory=dict)
     skipped_videos: list[tuple[str, str]] = field(default_factory=list)
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU time per stage, this process and its worker processes together: less sensitive than
+    the wall clock to other jobs on the machine."""
 
     @property
     def total_seconds(self) -> float:
         return sum(self.stage_seconds.values())
+
+
+MAX_RENDER_WORKERS = 4
+"""Render processes at most: each holds about 250 MB (its own OpenCV, scikit-image and the
+photographs, measured on the full build), and the full demo's 54 CPU seconds of rendering leave
+little to gain beyond four."""
+
+
+def render_workers() -> int:
+    """One render process per CPU core this process may run on (its affinity, not the machine's
+    count), at most MAX_RENDER_WORKERS."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return min(cores, MAX_RENDER_WORKERS)
+
+
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Torch's intra-op thread count set to `count` inside the block, restored after it."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class _StageClock:
+    """Wall-clock and CPU seconds of each stage of a build."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), _cpu_seconds()
+        yield
+        self.wall[name] = time.perf_counter() - wall
+        self.cpu[name] = _cpu_seconds() - cpu
 
 
 def split_seed(seed: int, split: str) -> int:
@@ -226,18 +283,20 @@ def _generate_videos(
             width=scale.width,
             height=scale.height,
             fps=scale.fps,
+            family=SPLITS.index(split),
         )
         for split in SPLITS
     }
-    total = sum(len(specs) for specs in plans.values())
-    written = 0
-    for split, specs in plans.items():
+    jobs = [
+        (clip_path(paths.demo_videos_dir / split, spec), spec)
+        for split, specs in plans.items()
+        for spec in specs
+    ]
 
-        def on_clip(done: int, count: int, before: int = written, split: str = split) -> None:
-            stages.report("generate", (before + done) / total, f"generating {split} clips {done}/{count}")
+    def on_clip(done: int, count: int) -> None:
+        stages.report("generate", done / count, f"generating clips {done}/{count}")
 
-        generate_demo_videos(paths.demo_videos_dir / split, specs, progress=on_clip)
-        written += len(specs)
+    write_planned_clips(jobs, workers=render_workers(), progress=on_clip)
     return {split: len(specs) for split, specs in plans.items()}
 
 
@@ -340,25 +399,21 @@ def build_demo_bundle(
     _check_target_free(paths, overwrite)
     device = torch.device(device) if device is not None else None
     stages = _StageProgress(progress)
-    timings: dict[str, float] = {}
+    clock = _StageClock()
 
-    started = time.perf_counter()
-    videos = _generate_videos(paths, chosen, seed, stages)
-    timings["generate"] = time.perf_counter() - started
+    with clock.stage("generate"):
+        videos = _generate_videos(paths, chosen, seed, stages)
+    with torch_threads(BUILD_TORCH_THREADS):
+        with clock.stage("extract"):
+            skipped = _extract_features(paths, chosen, videos, device, stages)
+        with clock.stage("train"):
+            checkpoints = _train_models(paths, chosen, device, stages)
+        with clock.stage("evaluate"):
+            run_path, metrics = _evaluate(paths, device, stages)
 
-    started = time.perf_counter()
-    skipped = _extract_features(paths, chosen, videos, device, stages)
-    timings["extract"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    checkpoints = _train_models(paths, chosen, device, stages)
-    timings["train"] = time.perf_counter() - started
-
-    started = time.perf_counter()
-    run_path, metrics = _evaluate(paths, device, stages)
-    timings["evaluate"] = time.perf_counter() - started
-
-    report = DemoReport(paths.root, scale, seed, videos, checkpoints, run_path, metrics, timings, skipped)
+    report = DemoReport(
+        paths.root, scale, seed, videos, checkpoints, run_path, metrics, clock.wall, skipped, clock.cpu
+    )
     _write_manifest(paths, chosen, report)
     stages.finish(f"demo ready in {report.total_seconds:.0f}s")
     return report
@@ -373,6 +428,7 @@ def _write_manifest(paths: ProjectPaths, scale: DemoScale, report: DemoReport) -
         "run": str(report.run_path.relative_to(paths.root)),
         "test_metrics": report.test_metrics,
         "stage_seconds": {k: round(v, 2) for k, v in report.stage_seconds.items()},
+        "stage_cpu_seconds": {k: round(v, 2) for k, v in report.stage_cpu_seconds.items()},
         "skipped_videos": [list(item) for item in report.skipped_videos],
     }
     atomic_write_text(paths.demo_videos_dir / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")

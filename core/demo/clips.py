@@ -7,7 +7,10 @@ artifacts every class shares, and encodes the result. The same seed always gives
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +18,7 @@ import cv2
 import numpy as np
 
 from core.classes import CLASS_NAMES
-from core.demo.scenes import Frames, renderer, subcategories
+from core.demo.scenes import Frames, render_scene, subcategories
 
 SUBCATEGORIES: dict[str, tuple[str, ...]] = subcategories()
 
@@ -29,6 +32,8 @@ class ClipSpec:
     width: int = 192
     height: int = 144
     fps: int = 12
+    family: int = 0
+    """The scene family (the split's index): see `core.demo.scenes.registry.FAMILIES`."""
 
 
 def _delivery_artifacts(frames: Frames, rng: np.random.Generator) -> Frames:
@@ -66,9 +71,10 @@ def _jpeg(frame: np.ndarray, params: list[int]) -> np.ndarray:
 
 def render_clip(spec: ClipSpec) -> Frames:
     """The clip's frames, [num_frames, height, width, 3] uint8 RGB; same spec, same frames."""
-    render = renderer(spec.category, spec.subcategory)
     rng = np.random.default_rng(spec.seed)
-    frames = render(rng, spec.num_frames, spec.height, spec.width)
+    frames = render_scene(
+        spec.category, spec.subcategory, rng, spec.num_frames, spec.height, spec.width, spec.family
+    )
     return _delivery_artifacts(frames, rng)
 
 
@@ -102,15 +108,26 @@ def plan_clips(
     width: int = 192,
     height: int = 144,
     fps: int = 12,
+    family: int = 0,
 ) -> list[ClipSpec]:
-    """`clips_per_class` clips per class, dealt round-robin over its subcategories."""
+    """`clips_per_class` clips per class, dealt round-robin over its subcategories, from scene
+    `family` (the split's index) where a subcategory is split by family."""
     specs = []
     for category in CLASS_NAMES:
         subcategories = SUBCATEGORIES[category]
         for index in range(clips_per_class):
             sub = subcategories[index % len(subcategories)]
             specs.append(
-                ClipSpec(category, sub, clip_seed(seed, category, sub, index), num_frames, width, height, fps)
+                ClipSpec(
+                    category,
+                    sub,
+                    clip_seed(seed, category, sub, index),
+                    num_frames,
+                    width,
+                    height,
+                    fps,
+                    family,
+                )
             )
     return specs
 
@@ -119,17 +136,60 @@ def clip_path(root: Path, spec: ClipSpec) -> Path:
     return root / spec.category / spec.subcategory / f"{spec.subcategory}_{spec.seed:010d}.mp4"
 
 
+def _render_and_write(path: Path, spec: ClipSpec) -> Path:
+    return write_clip(path, render_clip(spec), spec.fps)
+
+
+def _one_opencv_thread() -> None:
+    # The processes already share the cores: OpenCV's own threads would only contend with them.
+    cv2.setNumThreads(1)
+
+
+def write_planned_clips(
+    jobs: Sequence[tuple[Path, ClipSpec]],
+    *,
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Path]:
+    """Render and write each (path, spec), on `workers` processes when more than one. Each clip
+    depends on its spec alone, so the files are the same whatever the number of workers."""
+    if workers > 1 and len(jobs) > 1:
+        try:
+            return _write_in_processes(jobs, workers, progress)
+        except BrokenProcessPool:
+            # A worker could not start (e.g. a calling script without a __main__ guard, which
+            # spawned workers re-run): write the clips here instead, the same files.
+            pass
+    paths = []
+    for done, (path, spec) in enumerate(jobs, start=1):
+        paths.append(_render_and_write(path, spec))
+        if progress is not None:
+            progress(done, len(jobs))
+    return paths
+
+
+def _write_in_processes(
+    jobs: Sequence[tuple[Path, ClipSpec]], workers: int, progress: Callable[[int, int], None] | None
+) -> list[Path]:
+    # spawn, not fork: the caller may be a threaded server (the app), and forking one is unsafe.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(jobs)), context, _one_opencv_thread) as pool:
+        futures = [pool.submit(_render_and_write, path, spec) for path, spec in jobs]
+        for done, _ in enumerate(as_completed(futures), start=1):
+            if progress is not None:
+                progress(done, len(jobs))
+        return [future.result() for future in futures]
+
+
 def generate_demo_videos(
     out_dir: str | Path,
     specs: list[ClipSpec],
     *,
+    workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
     """Render and write every planned clip under out_dir/{category}/{subcategory}/."""
     out_dir = Path(out_dir)
-    paths = []
-    for done, spec in enumerate(specs, start=1):
-        paths.append(write_clip(clip_path(out_dir, spec), render_clip(spec), spec.fps))
-        if progress is not None:
-            progress(done, len(specs))
-    return paths
+    return write_planned_clips(
+        [(clip_path(out_dir, s), s) for s in specs], workers=workers, progress=progress
+    )

@@ -4,7 +4,7 @@ import pytest
 
 from core.classes import CLASS_NAMES
 from core.demo.clips import SUBCATEGORIES, ClipSpec, generate_demo_videos, plan_clips, render_clip
-from core.demo.scenes import SCENES, scene
+from core.demo.scenes import FAMILIES, FAMILY_SCENES, SCENES, scene
 
 WIDTH, HEIGHT, FRAMES = 128, 96, 10
 
@@ -42,10 +42,10 @@ def test_every_class_writes_decodable_mp4s_of_the_requested_size_and_length(tmp_
         assert frames.std() > 5, f"{path} is blank"
 
 
-def test_generator_is_deterministic(tmp_path):
+def test_generator_is_deterministic_whatever_the_number_of_worker_processes(tmp_path):
     specs = plan_clips(3, 5, num_frames=FRAMES, width=WIDTH, height=HEIGHT)
     first = generate_demo_videos(tmp_path / "a", specs)
-    second = generate_demo_videos(tmp_path / "b", specs)
+    second = generate_demo_videos(tmp_path / "b", specs, workers=2)
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
     different = render_clip(ClipSpec("Gaming", "platformer", specs[0].seed + 1, FRAMES, WIDTH, HEIGHT))
@@ -86,3 +86,20 @@ def test_scene_registration_refuses_duplicates_and_unknown_classes():
     with pytest.raises(ValueError, match="unknown class 'Sports'"):
         scene("Sports", "football")
     assert "football" not in {s for subs in SCENES.values() for s in subs}
+
+
+def test_alike_scenes_draw_each_split_from_its_own_family():
+    assert {
+        ("Flat_Content", "documents_code"), ("Flat_Content", "terminal"), ("Natural_Content", "clouds"),
+        ("Natural_Content", "foliage"), ("Natural_Content", "water"),
+    } == FAMILY_SCENES  # fmt: skip
+    assert [s.family for s in plan_clips(5, 2, family=2)] == [2] * 8
+    for category, subcategory in FAMILY_SCENES:
+        looks = [
+            render_clip(ClipSpec(category, subcategory, 7, FRAMES, WIDTH, HEIGHT, family=f)).mean(
+                axis=(0, 1, 2)
+            )
+            for f in range(FAMILIES)
+        ]
+        # Same seed, other family: another palette, not the same clip.
+        assert min(np.abs(a - b).max() for i, a in enumerate(looks) for b in looks[i + 1 :]) > 10, subcategory

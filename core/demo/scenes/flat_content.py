@@ -57,11 +57,20 @@ def render_slides(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     return _hold_and_cut(rng, n, slide)
 
 
-@scene("Flat_Content", "documents_code")
-def render_documents_code(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+# Per family (split): (dark editor background, light page colour, code font scale, line pitch).
+_DOCUMENT_LOOKS = (
+    ((30, 32, 40), (250, 250, 248), 0.7, (9, 12)),
+    ((0, 43, 54), (244, 236, 216), 0.95, (12, 15)),
+    ((40, 42, 54), (228, 230, 235), 0.55, (7, 9)),
+)
+
+
+@scene("Flat_Content", "documents_code", families=True)
+def render_documents_code(rng: np.random.Generator, n: int, h: int, w: int, *, family: int) -> Frames:
+    editor, paper, code_scale, pitch = _DOCUMENT_LOOKS[family]
     dark = rng.random() < 0.5
     page_h = h * 4
-    page = np.full((page_h, w, 3), (30, 32, 40) if dark else (250, 250, 248), dtype=np.uint8)
+    page = np.full((page_h, w, 3), editor if dark else paper, dtype=np.uint8)
     palette = (
         [draw.saturated(rng, 240) for _ in range(4)] if dark else [(20, 20, 20), (40, 40, 120), (120, 30, 30)]
     )
@@ -69,16 +78,17 @@ def render_documents_code(rng: np.random.Generator, n: int, h: int, w: int) -> F
     y, line = 10, 1
     while y < page_h - 4:
         if dark:
-            draw.put_text(page, f"{line:3d}", (1, y), 0.7, (110, 110, 120), draw.MONO_FONT)
+            draw.put_text(page, f"{line:3d}", (1, y), code_scale, (110, 110, 120), draw.MONO_FONT)
         x = gutter + (int(rng.integers(0, 4)) * 8 if dark else 0)
         for _ in range(int(rng.integers(1, 6))):
             token = draw.words(rng, 1, 2, 8)
             color = palette[int(rng.integers(0, len(palette)))]
             draw.put_text(
-                page, token, (x, y), 0.7 if dark else 0.3, color, draw.MONO_FONT if dark else draw.FONTS[0]
-            )
-            x += 8 * len(token) + 4
-        y += int(rng.integers(9, 12)) + (8 if rng.random() < 0.12 else 0)
+                page, token, (x, y), code_scale if dark else code_scale * 0.43, color,
+                draw.MONO_FONT if dark else draw.FONTS[0],
+            )  # fmt: skip
+            x += int(11 * code_scale * len(token)) + 4
+        y += int(rng.integers(*pitch)) + (8 if rng.random() < 0.12 else 0)
         line += 1
     speed = rng.uniform(1.5, 6)
     offsets = np.minimum((np.arange(n) * speed).astype(int), page_h - h)
@@ -121,15 +131,35 @@ def render_spreadsheets_charts(rng: np.random.Generator, n: int, h: int, w: int)
     return _hold_and_cut(rng, n, sheet)
 
 
-@scene("Flat_Content", "terminal")
-def render_terminal(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
-    background = (int(rng.integers(0, 30)),) * 3
-    ink = (
-        (int(rng.integers(150, 256)), 255, int(rng.integers(150, 256))) if rng.random() < 0.5 else (220,) * 3
-    )
+def _terminal_colors(rng: np.random.Generator, family: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(background, ink) of a terminal theme: dark consoles, blue shells, light terminals."""
+    if family == 0:
+        ink = (
+            (int(rng.integers(150, 256)), 255, int(rng.integers(150, 256)))
+            if rng.random() < 0.5
+            else (220,) * 3
+        )
+        return (int(rng.integers(0, 30)),) * 3, ink
+    if family == 1:
+        return (int(rng.integers(0, 30)), int(rng.integers(30, 60)), int(rng.integers(80, 120))), (
+            240,
+            240,
+            200,
+        )
+    return (int(rng.integers(235, 256)),) * 3, (int(rng.integers(0, 60)),) * 3
+
+
+# Per family (split): font scale and line pitch of the terminal's text.
+_TERMINAL_TYPE = ((0.75, 11), (1.0, 14), (0.6, 9))
+
+
+@scene("Flat_Content", "terminal", families=True)
+def render_terminal(rng: np.random.Generator, n: int, h: int, w: int, *, family: int) -> Frames:
+    background, ink = _terminal_colors(rng, family)
+    scale, pitch = _TERMINAL_TYPE[family]
     lines: list[str] = []
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
-    rows = h // 11
+    rows = h // pitch
     for i in range(n):
         for _ in range(int(rng.poisson(0.8))):
             prefix = "$ " if rng.random() < 0.3 else ""
@@ -137,10 +167,12 @@ def render_terminal(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
         img = np.full((h, w, 3), background, dtype=np.uint8)
         shown = lines[-rows:]
         for row, text in enumerate(shown):
-            draw.put_text(img, text, (3, 10 + row * 11), 0.75, ink, draw.MONO_FONT)
+            draw.put_text(img, text, (3, pitch - 1 + row * pitch), scale, ink, draw.MONO_FONT)
         if i % 4 < 2:
-            y = 2 + len(shown) * 11
-            cv2.rectangle(img, (3, min(y, h - 10)), (9, min(y + 8, h - 2)), ink, -1)
+            y = 2 + len(shown) * pitch
+            cv2.rectangle(
+                img, (3, min(y, h - 10)), (3 + int(6 * scale / 0.75), min(y + pitch - 3, h - 2)), ink, -1
+            )
         frames[i] = img
     return frames
 

@@ -49,33 +49,51 @@ def _colorize(values: np.ndarray, low: tuple[int, ...], high: tuple[int, ...]) -
     return ((1 - v) * np.float32(low) + v * np.float32(high)).astype(np.uint8)
 
 
-@scene("Natural_Content", "clouds")
-def render_clouds(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+# Per family (split): (sky top range per channel, sky at the horizon, cloud shadow, cloud light,
+# cloud cover offset).
+_SKIES = (
+    (((40, 90), (90, 91), (170, 230)), (150, 190, 240), (200, 200, 210), (255, 255, 255), (0.3, 0.5)),
+    (((110, 140), (115, 135), (120, 150)), (170, 175, 180), (120, 120, 130), (215, 215, 220), (0.05, 0.2)),
+    (((60, 90), (40, 60), (100, 140)), (250, 140, 70), (140, 80, 100), (255, 190, 140), (0.5, 0.65)),
+)
+
+
+@scene("Natural_Content", "clouds", families=True)
+def render_clouds(rng: np.random.Generator, n: int, h: int, w: int, *, family: int) -> Frames:
+    """Blue skies, overcast skies or sunsets, one look per family."""
+    top_range, horizon, shadow, light, cover = _SKIES[family]
     big_h, big_w = h * 2, w * 2
-    density = np.clip((draw.fbm(rng, big_h, big_w, base=3, octaves=6) - rng.uniform(0.3, 0.5)) * 2.5, 0, 1)
-    sky = draw.gradient(big_h, big_w, (40, 90, int(rng.integers(170, 230))), (150, 190, 240)).astype(
-        np.float32
-    )
-    cloud = _colorize(density, (200, 200, 210), (255, 255, 255)).astype(np.float32)
+    density = np.clip((draw.fbm(rng, big_h, big_w, base=3, octaves=6) - rng.uniform(*cover)) * 2.5, 0, 1)
+    top = tuple(int(rng.integers(*r)) for r in top_range)
+    sky = draw.gradient(big_h, big_w, top, horizon).astype(np.float32)
+    cloud = _colorize(density, shadow, light).astype(np.float32)
     landscape = (sky * (1 - density[..., None]) + cloud * density[..., None]).astype(np.uint8)
     if rng.random() < 0.5:
         ridge = (big_h * (0.85 - 0.1 * draw.fbm(rng, 1, big_w, base=4, octaves=3)[0])).astype(int)
-        for x, top in enumerate(ridge):
-            landscape[top:, x] = (25, 40, 25)
+        for x, top_row in enumerate(ridge):
+            landscape[top_row:, x] = (25, 40, 25)
     frames = draw.camera_warp(landscape, rng, n, h, w, shake=rng.uniform(0.5, 2))
     frames = draw.sensor(frames, rng, noise=rng.uniform(2, 6), light_drift=rng.uniform(0.02, 0.1))
     return _osd(frames, rng) if rng.random() < 0.3 else frames
 
 
-@scene("Natural_Content", "foliage")
-def render_foliage(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
+# Per family (split): (dark leaf range per channel, bright leaf colour, leaf grain).
+_LEAVES = (
+    (((10, 40), (50, 90), (20, 21)), ((150, 151), (210, 211), (60, 120)), 16),
+    (((60, 90), (20, 40), (5, 15)), ((230, 256), (150, 200), (30, 60)), 10),
+    (((5, 15), (30, 50), (30, 50)), ((70, 100), (150, 180), (110, 140)), 28),
+)
+
+
+@scene("Natural_Content", "foliage", families=True)
+def render_foliage(rng: np.random.Generator, n: int, h: int, w: int, *, family: int) -> Frames:
+    """Summer leaves, autumn leaves or dark conifers, one look per family."""
+    dark_range, bright_range, grain = _LEAVES[family]
     big_h, big_w = h * 2, w * 2
-    leaves = draw.fbm(rng, big_h, big_w, base=16, octaves=4)
+    leaves = draw.fbm(rng, big_h, big_w, base=grain, octaves=4)
     shade = draw.fbm(rng, big_h, big_w, base=3, octaves=3)
-    dark, bright = (
-        (int(rng.integers(10, 40)), int(rng.integers(50, 90)), 20),
-        (150, 210, int(rng.integers(60, 120))),
-    )
+    dark = tuple(int(rng.integers(*r)) for r in dark_range)
+    bright = tuple(int(rng.integers(*r)) for r in bright_range)
     landscape = _colorize(np.clip(leaves * 0.7 + shade * 0.5 - 0.1, 0, 1), dark, bright)
     if rng.random() < 0.5:
         for _ in range(int(rng.integers(1, 4))):
@@ -97,13 +115,23 @@ def render_foliage(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
     return draw.sensor(sway, rng, noise=rng.uniform(3, 8), light_drift=rng.uniform(0.05, 0.2))
 
 
-@scene("Natural_Content", "water")
-def render_water(rng: np.random.Generator, n: int, h: int, w: int) -> Frames:
-    deep = (int(rng.integers(0, 40)), int(rng.integers(50, 100)), int(rng.integers(90, 160)))
-    light = (int(rng.integers(120, 200)), int(rng.integers(180, 230)), 240)
+# Per family (split): (deep water range per channel, light water range, ripple wave numbers).
+_WATERS = (
+    (((0, 40), (50, 100), (90, 160)), ((120, 200), (180, 230), (240, 241)), (0.1, 0.3)),
+    (((20, 50), (60, 90), (40, 70)), ((140, 190), (200, 230), (170, 200)), (0.04, 0.1)),
+    (((0, 30), (110, 150), (140, 180)), ((150, 210), (230, 250), (230, 250)), (0.35, 0.6)),
+)
+
+
+@scene("Natural_Content", "water", families=True)
+def render_water(rng: np.random.Generator, n: int, h: int, w: int, *, family: int) -> Frames:
+    """Sea, lake or tropical water, one look per family."""
+    deep_range, light_range, wave_numbers = _WATERS[family]
+    deep = tuple(int(rng.integers(*r)) for r in deep_range)
+    light = tuple(int(rng.integers(*r)) for r in light_range)
     ripples = draw.fbm(rng, h * 2, w * 2, base=6, octaves=4)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    k1, k2 = rng.uniform(0.1, 0.3, size=2)
+    k1, k2 = rng.uniform(*wave_numbers, size=2)
     frames = np.empty((n, h, w, 3), dtype=np.uint8)
     for i in range(n):
         waves = np.sin(xx * k1 + yy * 0.05 + i * 0.6) * np.sin(yy * k2 - i * 0.4)

@@ -10,16 +10,23 @@ import numpy as np
 from core.classes import CLASS_NAMES
 
 Frames = np.ndarray  # [F, H, W, 3] uint8 RGB
-Renderer = Callable[[np.random.Generator, int, int, int], Frames]
-"""(rng, num_frames, height, width) -> frames; everything random comes from rng."""
+Renderer = Callable[..., Frames]
+"""(rng, num_frames, height, width) -> frames, plus `family=` for a scene split by family;
+everything random comes from rng."""
+FAMILIES = 3
+"""Scene families of a subcategory registered with `families=True`: one per split (train, val,
+test), each a look of its own (colours, type size, scale), so no split shows another's family."""
 
 # Class order is fixed up front, so it never depends on which scene module is imported first.
 SCENES: dict[str, dict[str, Renderer]] = {category: {} for category in CLASS_NAMES}
+FAMILY_SCENES: set[tuple[str, str]] = set()
 
 
-def scene(category: str, subcategory: str) -> Callable[[Renderer], Renderer]:
+def scene(category: str, subcategory: str, *, families: bool = False) -> Callable[[Renderer], Renderer]:
     """Register a renderer as `category/subcategory`; subcategories keep their definition order,
-    which clip seeds and the round-robin plan depend on."""
+    which clip seeds and the round-robin plan depend on. `families=True`: the renderer takes
+    `family=` (0..FAMILIES-1), for scenes whose clips are alike enough to be near-copies of each
+    other in feature space unless the splits draw them from different families."""
     if category not in SCENES:
         raise ValueError(f"unknown class {category!r} for demo scene {subcategory!r}; known: {CLASS_NAMES}")
     taken = {sub: cat for cat, subs in SCENES.items() for sub in subs}
@@ -28,6 +35,8 @@ def scene(category: str, subcategory: str) -> Callable[[Renderer], Renderer]:
 
     def register(render: Renderer) -> Renderer:
         SCENES[category][subcategory] = render
+        if families:
+            FAMILY_SCENES.add((category, subcategory))
         return render
 
     return register
@@ -45,3 +54,14 @@ def renderer(category: str, subcategory: str) -> Renderer:
     except KeyError:
         known = ", ".join(f"{c}/{s}" for c, subs in SCENES.items() for s in subs)
         raise ValueError(f"unknown demo subcategory {category}/{subcategory}; known: {known}") from None
+
+
+def render_scene(
+    category: str, subcategory: str, rng: np.random.Generator, n: int, h: int, w: int, family: int
+) -> Frames:
+    """The scene's frames; `family` picks the look of a scene split by family and is ignored by
+    the others (their clips differ enough from seed to seed)."""
+    render = renderer(category, subcategory)
+    if (category, subcategory) in FAMILY_SCENES:
+        return render(rng, n, h, w, family=family % FAMILIES)
+    return render(rng, n, h, w)
