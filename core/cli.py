@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "audit",
     "explain",
+    "serve",
 )
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

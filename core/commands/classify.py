@@ -12,16 +12,11 @@ from typing import Any
 import numpy as np
 
 from core.commands.weights import fetch_weights
+from core.evaluation.clip_recipe import ensemble_recipe
 from core.evaluation.runs import resolve_checkpoint_paths, usable_ensemble
 from core.features.backbones import BackboneError
-from core.features.extraction import (
-    RecipeError,
-    check_recipe_fits_models,
-    featurize_clip,
-    resolve_classification_recipe,
-)
+from core.features.extraction import RecipeError, featurize_clip
 from core.features.recipe import FeatureRecipe
-from core.features.store import open_features
 from core.model.checkpoints import LoadedCheckpoint
 from core.model.inference import (
     ENSEMBLE,
@@ -61,21 +56,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per clip, as a JSON list")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
     parser.set_defaults(func=run)
-
-
-def features_file_recipe(path: Path) -> FeatureRecipe | None:
-    if not path.is_file():
-        return None
-    with open_features(path) as handle:
-        return handle.recipe
-
-
-def ensemble_recipe(members: Sequence[LoadedCheckpoint], features_path: Path) -> FeatureRecipe:
-    checkpoint_recipes = [member.recipe for member in members]
-    fallback = None if any(checkpoint_recipes) else features_file_recipe(features_path)
-    recipe = resolve_classification_recipe(checkpoint_recipes, fallback)
-    check_recipe_fits_models(recipe, [member.config.feature_dim for member in members])
-    return recipe
 
 
 def by_class(probabilities: np.ndarray, class_names: Sequence[str]) -> dict[str, float]:
