@@ -128,3 +128,17 @@ def test_hostile_urls_are_refused_before_anything_is_fetched(ours_engine, media_
     assert "169.254.169.254" in assert_one_error_line(redirected, 400)
     assert "404" in assert_one_error_line(missing, 422)
     assert list(temp_dir.iterdir()) == []
+
+
+def test_command_line_classifies_a_url_only_when_private_urls_are_allowed(ours, media, media_url, capsys):
+    models = str(ours / "models_enhanced")
+    url = f"{media_url}/clip.mp4"
+    assert main(["classify", url, "--models", models, "--tta", "--json", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert "--allow-private-urls" in err and "Traceback" not in err
+    argv = ["classify", url, "--models", models, "--tta", "--json", "--device", "cpu", "--allow-private-urls"]
+    assert main(argv) == 0
+    (by_url,) = json.loads(capsys.readouterr().out)
+    by_file = cli_answer(ours, media / "clip.mp4", capsys)
+    assert by_url["path"] == url
+    assert by_url["ensemble_tta"] == by_file["ensemble_tta"] and by_url["models"] == by_file["models"]
