@@ -3,6 +3,7 @@ with the app's lifespan run) on engines loaded from real files."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,11 @@ from fastapi.testclient import TestClient
 from core.serve.app import create_app
 from core.serve.engine import ServeEngine
 from core.serve.settings import ServeSettings
-from tests.factories import write_project
+from tests.factories import write_noise_clip, write_project
 from tests.serve.projects import OriginalServing, write_original_serving_project
+from tests.serve.servers import free_port, running
+
+MEDIA_SERVER = Path(__file__).with_name("media_server.py")
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +45,23 @@ def ours_engine(ours: Path) -> Iterator[ServeEngine]:
     )
     yield engine
     engine.close()
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("media")
+    write_noise_clip(folder / "clip.mp4", count=24)
+    (folder / "notes.mp4").write_text("not a video at all\n" * 20)
+    (folder / "page.html").write_text('<html><body><video src="clip.mp4"></video></body></html>')
+    return folder
+
+
+@pytest.fixture(scope="module")
+def media_url(media):
+    port = free_port()
+    command = [sys.executable, str(MEDIA_SERVER), str(port), str(media)]
+    with running(command, f"http://127.0.0.1:{port}/clip.mp4"):
+        yield f"http://127.0.0.1:{port}"
 
 
 def client_for(engine: ServeEngine, **settings: object) -> TestClient:

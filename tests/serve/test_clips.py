@@ -6,7 +6,6 @@ temporary file outlives its request."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,28 +13,7 @@ import pytest
 
 from core.cli import main
 from core.video import url_fetch
-from tests.factories import write_noise_clip
 from tests.serve.conftest import assert_one_error_line, client_for
-from tests.serve.servers import free_port, running
-
-MEDIA_SERVER = Path(__file__).with_name("media_server.py")
-
-
-@pytest.fixture(scope="module")
-def media(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("media")
-    write_noise_clip(folder / "clip.mp4", count=24)
-    (folder / "notes.mp4").write_text("not a video at all\n" * 20)
-    (folder / "page.html").write_text('<html><body><video src="clip.mp4"></video></body></html>')
-    return folder
-
-
-@pytest.fixture(scope="module")
-def media_url(media):
-    port = free_port()
-    command = [sys.executable, str(MEDIA_SERVER), str(port), str(media)]
-    with running(command, f"http://127.0.0.1:{port}/clip.mp4"):
-        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture
