@@ -13,6 +13,7 @@ import torch
 from core.commands.cluster import add_engine_flags, import_ray_module, positive_int
 from core.device import default_device
 from core.paths import ProjectPaths
+from core.serve.errors import configure_request_log
 from core.serve.settings import LOCAL_HOST, TOKEN_ENV, ServeSettings, check_exposure, resolve_token
 
 DEFAULTS = ServeSettings()
@@ -93,21 +94,12 @@ def settings_of(args: argparse.Namespace, token: str | None) -> ServeSettings:
     )
 
 
-def configure_logging() -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
-    logger = logging.getLogger("core.serve")
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-
-
 def run(args: argparse.Namespace) -> int:
     token = resolve_token(args.token_file)
     check_exposure(args.host, token)
     settings = settings_of(args, token)
     device = torch.device(args.device) if args.device else default_device()
-    configure_logging()
+    configure_request_log()
     if args.engine == "ray":
         ray_serve = import_ray_module("core.serve.ray_serve")
         return ray_serve.serve_on_ray(args, settings, device)

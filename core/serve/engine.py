@@ -23,8 +23,9 @@ from core.features.extraction import RecipeError, featurize_clip
 from core.features.recipe import FeatureRecipe
 from core.features.store import FeatureFile, FeatureSet, open_features
 from core.features.weights_download import ensure_backbone_weights
+from core.model.cpu_threads import configured_cpu_threads
 from core.model.ensemble import Ensemble, compatibility_problems
-from core.model.inference import predict_sequence, predict_split
+from core.model.inference import DEFAULT_BATCH_SIZE, predict_sequence, predict_split
 from core.model.prediction_cache import file_fingerprint
 from core.model.tta import TTA_MODES
 from core.paths import CONFIGURATION_ANALYSIS_JSON
@@ -179,7 +180,8 @@ class ServeEngine:
             if not chosen:
                 continue
             batch = _padded([sequences[row] for row in chosen])
-            probabilities = predict_split(self.ensemble.models, batch, modes_for(tta))
+            size = self._batch_size(len(chosen) * len(modes_for(tta)))
+            probabilities = predict_split(self.ensemble.models, batch, modes_for(tta), batch_size=size)
             for i, row in enumerate(chosen):
                 answers[(row, tta)] = probabilities[:, :, i]
         # A video asked for with and without TTA in one batch: its unaugmented answer is the
@@ -188,6 +190,14 @@ class ServeEngine:
             answers[(r.row, r.tta)] if (r.row, r.tta) in answers else answers[(r.row, True)][:, :1]
             for r in requests
         ]
+
+    def _batch_size(self, sequences: int) -> int:
+        """On CPU a pass runs one (batch, member) unit per thread: a few requests are split into
+        enough batches to keep every thread busy, many fill batches of the usual size."""
+        if self.device.type != "cpu":
+            return DEFAULT_BATCH_SIZE
+        batches_per_member = -(-configured_cpu_threads() // len(self.ensemble.models))
+        return max(1, min(DEFAULT_BATCH_SIZE, -(-sequences // batches_per_member)))
 
     def predict_clip(self, path: Path, tta: bool) -> np.ndarray:
         """A clip's probabilities [members, modes, classes], as `python -m core classify` computes them."""

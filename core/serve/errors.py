@@ -13,6 +13,17 @@ LOG = logging.getLogger("core.serve")
 RETRY_AFTER_S = 1
 
 
+def configure_request_log() -> None:
+    """One line per request on stderr (uvicorn's own access log is off), set up once per process."""
+    if LOG.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    LOG.addHandler(handler)
+    LOG.setLevel(logging.INFO)
+    LOG.propagate = False
+
+
 class ApiError(Exception):
     """A refusal the caller can act on: its status, one line, and any headers (Retry-After)."""
 
