@@ -5,7 +5,9 @@ run on the same full-size members (1280-d, H768, 4 LSTM layers, 12 heads) and th
 73-step videos, over loopback only.
 
 Each level runs `clients` concurrent async clients (httpx), each sending requests back to back
-(at least `--min-requests` in all per level), and reports throughput and p50/p95/p99 latency.
+(at least `--min-requests` in all per level), and reports throughput and p50/p95/p99 latency;
+the two engines run each level one right after the other. The reference's first request loads
+its classifier, as the original's did.
 Then the service is restarted with a small queue and sent twice its queue limit at once: the
 excess must get 503 with Retry-After at once, and its peak memory is reported.
 
@@ -124,9 +126,10 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory now (VmRSS) or at its peak (VmHWM), in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -191,9 +194,40 @@ def overload(root: Path, args: argparse.Namespace, names: list[str]) -> None:
         print(f"\noverload: {2 * queue} requests at once against --max-queue {queue} --max-batch 1 "
               f"({time.perf_counter() - started:.0f} s): "
               f"{answered} answered, {refused} refused with 503, {result['errors'] - refused} other errors; "
-              f"service peak RSS {peak_rss_mb(server.pid):.0f} MB")  # fmt: skip
+              f"service peak RSS {memory_mb(server.pid, 'VmHWM'):.0f} MB")  # fmt: skip
     finally:
         stop(server)
+
+
+async def soak_clients(base: str, names: list[str], clients: int, seconds: float, pid: int) -> list[float]:
+    """`clients` clients classifying without pause for `seconds`; the service's RSS once a second."""
+    samples: list[float] = []
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=base, timeout=3600) as client:
+
+        async def one_client(c: int) -> None:
+            while time.monotonic() < deadline:
+                await client.post("/api/classify", json={"video": names[c % len(names)], "tta": False})
+
+        async def sample() -> None:
+            while time.monotonic() < deadline:
+                samples.append(memory_mb(pid))
+                await asyncio.sleep(1.0)
+
+        await asyncio.gather(sample(), *(one_client(c) for c in range(clients)))
+    return samples
+
+
+def soak(root: Path, args: argparse.Namespace, names: list[str]) -> None:
+    port = free_port()
+    server = start(serve_command(root, port, args), f"http://127.0.0.1:{port}/readyz")
+    try:
+        samples = asyncio.run(soak_clients(f"http://127.0.0.1:{port}", names, 32, args.soak_s, server.pid))
+    finally:
+        stop(server)
+    first = max(samples[:60])
+    print(f"\nsoak: 32 clients for {args.soak_s:g} s: peak RSS {first:.0f} MB in the first minute, "
+          f"{max(samples):.0f} MB overall ({max(samples) / first:.3f}x)")  # fmt: skip
 
 
 def main() -> None:
@@ -210,6 +244,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--timeout-s", type=float, default=3600.0)
     parser.add_argument("--overload-queue", type=int, default=8)
+    parser.add_argument(
+        "--soak-s", type=float, default=0.0, help="then 32 clients for this long (0: no soak)"
+    )
+    parser.add_argument("--only-soak", action="store_true", help="skip the levels and the overload")
     parser.add_argument("--reference", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -224,30 +262,36 @@ def main() -> None:
         build_project(root, args.members, args.videos)
         with open_features(root / "features_enhanced" / "test_features_multiscale.h5") as handle:
             names = list(handle.video_names)
+        if args.only_soak:
+            soak(root, args, names)
+            return
         ours_port, reference_port = free_port(), free_port()
         print(f"{args.members} full-size member(s), {args.videos} stored {STEPS}-step videos, no TTA; "
               f"{args.threads} CPU thread(s) each; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"{HEADER[0]:9s} {HEADER[1]:>7s} {HEADER[2]:>8s} {HEADER[3]:>6s} {HEADER[4]:>8s} "
               + " ".join(f"{h:>7s}" for h in HEADER[5:]))  # fmt: skip
+        reference_command = [sys.executable, str(Path(__file__).resolve()), "--reference", str(root),
+                             "--port", str(reference_port), "--threads", str(args.threads)]  # fmt: skip
+        servers = {
+            "served": start(serve_command(root, ours_port, args), f"http://127.0.0.1:{ours_port}/readyz"),
+            "reference": start(reference_command, f"http://127.0.0.1:{reference_port}/api/classify"),
+        }
+        bases = {"served": f"http://127.0.0.1:{ours_port}", "reference": f"http://127.0.0.1:{reference_port}"}
+        levels = {"served": args.levels, "reference": args.reference_levels or args.levels}
         results = {}
-        for engine in ("served", "reference"):
-            if engine == "served":
-                server = start(serve_command(root, ours_port, args), f"http://127.0.0.1:{ours_port}/readyz")
-                base = f"http://127.0.0.1:{ours_port}"
-            else:
-                command = [sys.executable, str(Path(__file__).resolve()), "--reference", str(root), "--port",
-                           str(reference_port), "--threads", str(args.threads)]  # fmt: skip
-                server = start(command, f"http://127.0.0.1:{reference_port}/api/classify")
-                base = f"http://127.0.0.1:{reference_port}"
-            levels = args.levels if engine == "served" else (args.reference_levels or args.levels)
-            try:
-                for clients in levels:
+        try:
+            # Level by level, one engine right after the other: other work on the machine then
+            # weighs on both alike.
+            for clients in args.levels:
+                for engine in ("served", "reference"):
+                    if clients not in levels[engine]:
+                        continue
                     per_client = max(1, -(-args.min_requests // clients))
-                    results[(engine, clients)] = asyncio.run(
-                        drive(base, names, clients, per_client, args.timeout_s)
-                    )
-                    print(line(engine, clients, results[(engine, clients)]), flush=True)
-            finally:
+                    result = asyncio.run(drive(bases[engine], names, clients, per_client, args.timeout_s))
+                    results[(engine, clients)] = result
+                    print(line(engine, clients, result), flush=True)
+        finally:
+            for server in servers.values():
                 stop(server)
         for clients in args.levels:
             if ("reference", clients) in results:
@@ -256,6 +300,8 @@ def main() -> None:
                 print(f"{clients} clients: throughput {ratio:.1f}x the reference; served p99/p50 "
                       f"{ours['p99'] / ours['p50']:.2f}; served errors {ours['errors']}")  # fmt: skip
         overload(root, args, names)
+        if args.soak_s:
+            soak(root, args, names)
 
 
 if __name__ == "__main__":

@@ -59,13 +59,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--max-batch", type=positive_int, default=DEFAULTS.max_batch, help="stored videos per forward pass"
     )
     parser.add_argument(
-        "--max-wait-ms", type=float, default=DEFAULTS.max_wait_ms, help="longest wait to fill a batch"
+        "--max-wait-ms", type=non_negative, default=DEFAULTS.max_wait_ms, help="longest wait to fill a batch"
     )
     parser.add_argument(
         "--max-queue", type=positive_int, default=DEFAULTS.max_queue, help="waiting requests before 503"
     )
     parser.add_argument(
-        "--timeout-s", type=float, default=DEFAULTS.request_timeout_s, help="per-request time limit"
+        "--timeout-s", type=positive_number, default=DEFAULTS.request_timeout_s, help="per-request time limit"
     )
     add_engine_flags(
         parser,
@@ -74,6 +74,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--autoscale", action="store_true", help="--engine ray: scale replicas with load")
     parser.set_defaults(func=run)
+
+
+def non_negative(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    value = non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
 
 
 def usable_cores() -> int:
