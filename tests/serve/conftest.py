@@ -20,7 +20,7 @@ from tests.serve.servers import free_port, running
 MEDIA_SERVER = Path(__file__).with_name("media_server.py")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def original(tmp_path_factory: pytest.TempPathFactory) -> OriginalServing:
     return write_original_serving_project(tmp_path_factory.mktemp("original"))
 
@@ -32,7 +32,7 @@ def original_engine(original: OriginalServing) -> Iterator[ServeEngine]:
     engine.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def ours(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Our layout: four members that record the (tiny) recipe clips are featurised with."""
     return write_project(tmp_path_factory.mktemp("ours"), num_videos=12)
