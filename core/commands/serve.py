@@ -112,11 +112,11 @@ def run(args: argparse.Namespace) -> int:
     token = resolve_token(args.token_file)
     check_exposure(args.host, token)
     settings = settings_of(args, token)
-    device = torch.device(args.device) if args.device else default_device()
     configure_request_log()
     if args.engine == "ray":
         ray_serve = import_ray_module("core.serve.ray_serve")
-        return ray_serve.serve_on_ray(args, settings, device)
+        return ray_serve.serve_on_ray(args, settings)
+    device = torch.device(args.device) if args.device else default_device()
     return serve_locally(args, settings, device)
 
 

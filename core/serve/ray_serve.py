@@ -38,6 +38,14 @@ class RayPlan:
     replicas: int = 1
     autoscale: bool = False
     threads: int = 1
+    device: str | None = None
+    """cpu, cuda, or None: a GPU per replica when the cluster has one."""
+
+
+def replica_gpus(device: str | None, cluster_gpus: float) -> float:
+    if device == "cuda" and cluster_gpus < 1:
+        raise ValueError("--device cuda: the Ray cluster has no GPU; leave --device out or use cpu")
+    return 0.0 if device == "cpu" or cluster_gpus < 1 else 1.0
 
 
 def _deployment(plan: RayPlan, gpus: float) -> Deployment:
@@ -78,7 +86,7 @@ def start_on_ray(plan: RayPlan, address: str | None) -> None:
     """Joins (or starts) Ray and runs the app behind Serve's HTTP proxy on the settings' host and port."""
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    gpus = 1.0 if ray.cluster_resources().get("GPU", 0) >= 1 else 0.0
+    gpus = replica_gpus(plan.device, ray.cluster_resources().get("GPU", 0))
     serve.start(http_options={"host": plan.settings.host, "port": plan.settings.port})
     serve.run(_deployment(plan, gpus).bind(), name=APP_NAME, route_prefix="/", blocking=False)
 
@@ -88,9 +96,7 @@ def stop_on_ray() -> None:
     serve.shutdown()
 
 
-def serve_on_ray(args: argparse.Namespace, settings: ServeSettings, device: torch.device) -> int:
-    if device.type == "cuda" and not torch.cuda.is_available():
-        LOG.info("--device cuda: replicas take a GPU where the cluster has one")
+def serve_on_ray(args: argparse.Namespace, settings: ServeSettings) -> int:
     checkpoints: Sequence[Path] | None = args.checkpoints
     plan = RayPlan(
         args.models.resolve(),
@@ -100,6 +106,7 @@ def serve_on_ray(args: argparse.Namespace, settings: ServeSettings, device: torc
         replicas=args.actors or 1,
         autoscale=args.autoscale,
         threads=args.threads or 1,
+        device=args.device,
     )
     start_on_ray(plan, args.address)
     LOG.info("serving on Ray Serve at http://%s:%d (API docs at /docs)", settings.host, settings.port)

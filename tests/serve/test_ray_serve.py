@@ -16,7 +16,7 @@ from tests.serve.servers import free_port
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.serve")
 
-from core.serve.ray_serve import RayPlan, start_on_ray, stop_on_ray  # noqa: E402
+from core.serve.ray_serve import RayPlan, replica_gpus, start_on_ray, stop_on_ray  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -57,3 +57,10 @@ def test_ray_engine_answers_as_the_local_engine(cluster, original, original_engi
             np.testing.assert_allclose(
                 list(answer["members"][member].values()), list(probabilities.values()), atol=1e-5
             )
+
+
+def test_replicas_take_a_gpu_only_where_there_is_one():
+    assert replica_gpus(None, 2.0) == 1.0 and replica_gpus(None, 0.0) == 0.0
+    assert replica_gpus("cpu", 2.0) == 0.0
+    with pytest.raises(ValueError, match="no GPU"):
+        replica_gpus("cuda", 0.0)
