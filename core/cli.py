@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "audit",
     "explain",
     "promote",
+    "serve",
 )
 EXIT_FAILURE = 1
 EXIT_USAGE = 2

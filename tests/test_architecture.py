@@ -21,6 +21,7 @@ CORE_STAGES: tuple[str, ...] = (
     "explain",
     "training",
     "demo",
+    "serve",
     "commands",
 )
 APP_SIDE: tuple[str, ...] = ("streamlit", "dashboard", "app_pages")

@@ -11,17 +11,13 @@ from typing import Any
 
 import numpy as np
 
+from core.commands.cluster import positive_int
 from core.commands.weights import fetch_weights
+from core.evaluation.clip_recipe import ensemble_recipe
 from core.evaluation.runs import resolve_checkpoint_paths, usable_ensemble
 from core.features.backbones import BackboneError
-from core.features.extraction import (
-    RecipeError,
-    check_recipe_fits_models,
-    featurize_clip,
-    resolve_classification_recipe,
-)
+from core.features.extraction import RecipeError, featurize_clip
 from core.features.recipe import FeatureRecipe
-from core.features.store import open_features
 from core.model.checkpoints import LoadedCheckpoint
 from core.model.inference import (
     ENSEMBLE,
@@ -33,6 +29,7 @@ from core.model.inference import (
 from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths
 from core.video.decode import VideoDecodeError
+from core.video.url_fetch import FetchLimits, UrlFetchError, UrlRefused, UrlTooLarge, fetched_video, is_url
 
 EXIT_CLIP_FAILED = 1
 
@@ -45,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "checkpoints that record none, the recipe of --features) and prints every model's, the "
         "ensemble's and each TTA mode's class probabilities. Exit code 1 when any clip failed.",
     )
-    parser.add_argument("clips", type=Path, nargs="+", metavar="CLIP", help="video file(s)")
+    parser.add_argument("clips", nargs="+", metavar="CLIP", help="video file(s) or http(s) URL(s)")
     parser.add_argument("--models", type=Path, default=Path("models_enhanced"), help="checkpoint folder")
     parser.add_argument("--checkpoints", type=Path, nargs="+", help="explicit ensemble members (files)")
     parser.add_argument(
@@ -60,22 +57,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object per clip, as a JSON list")
     parser.add_argument("--device", choices=("cpu", "cuda"), help="default: cuda when available")
+    parser.add_argument(
+        "--allow-private-urls", action="store_true", help="let URLs reach loopback and private addresses"
+    )
+    parser.add_argument(
+        "--max-download-mb", type=positive_int, default=200, help="largest video fetched from a URL"
+    )
     parser.set_defaults(func=run)
-
-
-def features_file_recipe(path: Path) -> FeatureRecipe | None:
-    if not path.is_file():
-        return None
-    with open_features(path) as handle:
-        return handle.recipe
-
-
-def ensemble_recipe(members: Sequence[LoadedCheckpoint], features_path: Path) -> FeatureRecipe:
-    checkpoint_recipes = [member.recipe for member in members]
-    fallback = None if any(checkpoint_recipes) else features_file_recipe(features_path)
-    recipe = resolve_classification_recipe(checkpoint_recipes, fallback)
-    check_recipe_fits_models(recipe, [member.config.feature_dim for member in members])
-    return recipe
 
 
 def by_class(probabilities: np.ndarray, class_names: Sequence[str]) -> dict[str, float]:
@@ -106,6 +94,17 @@ def classify_clip(
         result["tta_modes"] = {mode: by_class(p, class_names) for mode, p in per_mode.items()}
         result["ensemble_tta"] = by_class(predictors[ENSEMBLE_TTA], class_names)
     return result
+
+
+def classify_source(
+    source: str, members: Sequence[LoadedCheckpoint], recipe: FeatureRecipe, args: argparse.Namespace
+) -> dict[str, Any]:
+    """A file, or a URL fetched (checked, capped) to a temporary file for the time it takes."""
+    if not is_url(source):
+        return classify_clip(Path(source), members, recipe, args)
+    limits = FetchLimits(max_bytes=args.max_download_mb * 2**20, allow_private=args.allow_private_urls)
+    with fetched_video(source, limits) as path:
+        return {**classify_clip(path, members, recipe, args), "path": source}
 
 
 def format_probabilities(label: str, probabilities: dict[str, float]) -> str:
@@ -140,10 +139,10 @@ def run(args: argparse.Namespace) -> int:
     results = []
     for clip in args.clips:
         try:
-            results.append(classify_clip(clip, members, recipe, args))
-        except (VideoDecodeError, BackboneError, RecipeError) as exc:
+            results.append(classify_source(clip, members, recipe, args))
+        except (VideoDecodeError, BackboneError, RecipeError, UrlRefused, UrlTooLarge, UrlFetchError) as exc:
             print(f"error: {exc}", file=sys.stderr)
-            results.append({"path": str(clip), "error": str(exc)})
+            results.append({"path": clip, "error": str(exc)})
     if args.json:
         print(json.dumps(results, indent=2))
     else:

@@ -1,4 +1,4 @@
-"""Classify one clip — a test video picked by name and filters, or an uploaded file — and show
+"""Classify one clip — a test video picked by name and filters, an uploaded file or a URL — and show
 every predictor's probabilities, the verdict, and which frames the members attended to."""
 
 from __future__ import annotations
@@ -57,11 +57,13 @@ from dashboard.navigation import take_incoming_video
 from dashboard.plain_text import code, plain
 from dashboard.theme import MAX_PICKER_OPTIONS, PERCENT_FORMAT, pct, short_name
 from dashboard.views.clip_result import render_downloads, render_unchanged_modes
+from dashboard.views.clip_url import url_clip
 from dashboard.views.explain_panel import render_stored_clip_explanations, render_upload_explanations
 from dashboard.weights_progress import download_reporter
 
 TEST_VIDEO = "A test video"
 UPLOAD = "An uploaded clip"
+BY_URL = "A video URL"
 FILTER_DEFAULTS = {
     "classify_query": "",
     "classify_classes": [],
@@ -392,14 +394,14 @@ def featurize_upload(name: str, data: bytes, digest: str, recipe: FeatureRecipe)
     return result
 
 
-def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -> None:
+def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool, by_url: bool = False) -> None:
     recipe = upload_recipe(context)
     if recipe is None:
         return
     limit = st.get_option("server.maxUploadSize")
     # Any file is accepted here and checked by `core.video.uploads`: Streamlit's own type filter
     # rejects other files with an exception instead of a message the user can act on.
-    uploaded = st.file_uploader("Upload a clip", key="classify_upload")
+    uploaded = url_clip(limit) if by_url else st.file_uploader("Upload a clip", key="classify_upload")
     st.caption(
         f"Accepted: {', '.join(UPLOAD_TYPES)}; up to {limit} MB. The clip is featurised like the "
         f"checkpoints' training data: {recipe.backbone}, {recipe.num_frames} frames at "
@@ -410,14 +412,14 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
         with contextlib.suppress(BackboneError):
             load_backbone(recipe.backbone)
         return
-    data = uploaded.getvalue()
+    name, data = uploaded if by_url else (uploaded.name, uploaded.getvalue())
     digest = hashlib.sha256(data).hexdigest()
-    result = featurize_upload(uploaded.name, data, digest, recipe)
+    result = featurize_upload(name, data, digest, recipe)
     if result is None:
         return
     prediction = upload_prediction(digest, result.features, context.members.members)
     class_names = _class_names(context)
-    st.subheader(plain(uploaded.name))
+    st.subheader(plain(name))
     if demo_bundle_present(context.paths.root):
         st.caption(
             ":material/science: Demo ensemble (trained on generated clips): its verdict on a real video "
@@ -434,13 +436,11 @@ def render_upload(context: DashboardContext, chosen: list[str], use_tta: bool) -
     verdict, table = render_predictions(
         prediction, context.member_names, chosen, use_tta, class_names, true_label
     )
-    render_downloads(uploaded.name, verdict, table, class_names)
-    mime = upload_mime_type(digest, uploaded.name, data)
-    render_player(
-        None if mime is None else (data, mime), lambda: playable_upload(digest, uploaded.name, data)
-    )
+    render_downloads(name, verdict, table, class_names)
+    mime = upload_mime_type(digest, name, data)
+    render_player(None if mime is None else (data, mime), lambda: playable_upload(digest, name, data))
     render_attention(prediction, context.member_names, chosen, recipe, frame_strip_of(result.clip.frames))
-    render_upload_explanations(context, digest, uploaded.name, result, chosen, true_label, recipe)
+    render_upload_explanations(context, digest, name, result, chosen, true_label, recipe)
 
 
 def _class_names(context: DashboardContext) -> list[str]:
@@ -457,7 +457,7 @@ def render_page(context: DashboardContext) -> None:
         st.stop()
     accept_incoming_video(context.split)
     restore_from_link(context.member_names)
-    source = st.radio("Classify", [TEST_VIDEO, UPLOAD], horizontal=True, key="classify_source")
+    source = st.radio("Classify", [TEST_VIDEO, UPLOAD, BY_URL], horizontal=True, key="classify_source")
     chosen, use_tta = choose_members(context)
     st.query_params[MEMBERS_PARAM] = chosen
     st.query_params[TTA_PARAM] = "on" if use_tta else "off"
@@ -468,4 +468,4 @@ def render_page(context: DashboardContext) -> None:
     if source == TEST_VIDEO:
         render_test_video(context, chosen, use_tta)
     else:
-        render_upload(context, chosen, use_tta)
+        render_upload(context, chosen, use_tta, by_url=source == BY_URL)
