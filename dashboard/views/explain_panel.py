@@ -178,11 +178,15 @@ def render_frame_scores(
     figure = frame_scores_figure(scores, attention, method, title, images, positions, uniform)
     st.plotly_chart(figure, key=f"{key}_explain_frames")
     unit = "frame" if clip.recipe is not None and len(scores) != len(steps) else "step"
+    lines = (
+        "the dotted line is each frame's uniform share"
+        if method == "attention"
+        else "the orange line is the pooling attention and the dotted one its uniform share"
+    )
     st.caption(
         f"How to read it: each bar is {HOW_TO_READ[method].format(cls=class_name)}, for {who}. Green "
-        f"bars support {class_name}, grey ones work against it; the orange line is the pooling attention and "
-        f"the dotted one its uniform share. Every stored step averages one frame per scale, so a {unit}'s "
-        "bar sums its share of every step that contains it."
+        f"bars support {class_name}, grey ones work against it; {lines}. Every stored step averages one "
+        f"frame per scale, so a {unit}'s bar sums its share of every step that contains it."
     )
     favoured = attention_above_uniform(explained["attention"].steps, clip.recipe)
     st.caption(attention_sentence(favoured, len(steps), unit))
