@@ -24,7 +24,7 @@ import torch
 from core.explain.predictor import BATCH_ELEMENTS, ExplainedPredictor
 
 RANDOM_ORDERS = 16
-MAX_CURVE_POINTS = 25
+MAX_CURVE_POINTS = 16
 # The top-3 drop the panel quotes needs the curve at k = 1, 2, 3 whatever the subsampling.
 FIRST_POINTS = 3
 
