@@ -237,15 +237,15 @@ def render_spatial(
         st.info(f"Spatial saliency is hidden: {plain(exc)}.")
         return
     class_name = clip.class_names[target]
-    if maps.peak <= 0:
-        st.info(
-            f"Grad-CAM is zero on every shown frame: no region of them raised p({class_name}) for "
-            f"{short_name(predictor.name)}, so there is nothing to lay over the frames."
-        )
-        return
     flat_frames = set(maps.positions[maps.flat].tolist())
     captions = [f"frame {p} · flat" if p in flat_frames else f"frame {p}" for p in maps.positions.tolist()]
     st.image(maps.overlays, caption=captions, width=120)
+    if maps.peak <= 0:
+        st.info(
+            f"Grad-CAM is zero on every shown frame: no region of them raised p({class_name}) for "
+            f"{short_name(predictor.name)}, so the frames are shown without a map."
+        )
+        return
     st.plotly_chart(colour_scale_figure(maps.peak), key=f"{key}_explain_gradcam_scale")
     st.caption(grad_cam_reading(maps, class_name, short_name(predictor.name)))
 

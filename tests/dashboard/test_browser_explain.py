@@ -5,9 +5,12 @@ to $SCREENSHOT_DIR (docs/screenshots) or tmp."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
+from core.features.store import load_feature_set
+from core.paths import ProjectPaths
 from tests.dashboard.browser_support import (
     chromium_page,
     clipped_tables,
@@ -17,6 +20,7 @@ from tests.dashboard.browser_support import (
     streamlit_server,
     wait_for_app_idle,
 )
+from tests.dashboard.test_explain_panel import video_with_grad_cam
 
 pytestmark = pytest.mark.browser
 
@@ -36,8 +40,10 @@ def test_explanations_on_classify_and_the_collapse_inspector(
 ) -> None:
     require_browser()
     shots = screenshot_dir(tmp_path)
+    index = video_with_grad_cam(demo_root)
+    name = load_feature_set(ProjectPaths.at(demo_root).features_file("test")).video_names[index]
     with streamlit_server(demo_root) as url, chromium_page(width, height) as page:
-        show(page, f"{url}/classify", "Why this verdict")
+        show(page, f"{url}/classify?video={quote(name)}", "Why this verdict")
         page.get_by_text("Most faithful for Ensemble on this video").or_(
             page.get_by_text("no time step matters much on its own for this clip")
         ).first.wait_for(timeout=60_000)

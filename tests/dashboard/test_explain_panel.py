@@ -11,15 +11,20 @@ import plotly.io
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.evaluation.clip_verdict import strip_positions
 from core.explain.explanation import Explanation, RandomBaseline, explain, explain_all, faithful_methods
 from core.explain.frames import scores_by_frame
-from core.explain.predictor import explained_predictor
+from core.explain.predictor import explained_predictor, predicted_class
 from core.explain.reading import attention_above_uniform, methods_ranking_alike
+from core.explain.saliency import grad_cam
+from core.features.backbones import load_backbone
 from core.features.store import load_feature_set
 from core.features.writer import write_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint, save_checkpoint
 from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.paths import ProjectPaths
+from core.video.decode import decode_uniform_frames
+from core.video.lookup import find_video_file
 from dashboard.explain_charts import deletion_figure
 from dashboard.explain_statements import (
     FAITHFUL_RULE,
@@ -156,12 +161,38 @@ def test_a_clip_where_no_step_matters_says_so_and_names_no_method(project, monke
     assert table["faithful"].tolist() == ["no", "no", "no"]
 
 
+def video_with_grad_cam(root: Path) -> int:
+    """The first test video on which the ensemble's Grad-CAM towards its predicted class is not
+    zero everywhere (on some demo clips every shown frame's map is)."""
+    paths = ProjectPaths.at(root)
+    members = [load_checkpoint(p, "cpu") for p in find_ensemble_checkpoints(paths.models_dir)]
+    split = load_feature_set(paths.features_file("test"))
+    backbone = load_backbone(split.recipe.backbone, device="cpu")
+    for index, name in enumerate(split.video_names):
+        frames = decode_uniform_frames(
+            find_video_file(paths.data_dir, "test", name), split.recipe.num_frames, split.recipe.image_size
+        )
+        predictor = explained_predictor(members, None, predicted_class(members, None, split.video(index)))
+        maps = grad_cam(backbone, frames.frames, split.recipe, predictor, strip_positions(len(frames.frames)))
+        if maps.peak > 0:
+            return index
+    raise AssertionError("Grad-CAM is zero on every demo test video")
+
+
 def test_demo_classify_shows_grad_cam_and_the_inspector_compares_members(demo_root, monkeypatch) -> None:
     at = open_page(demo_root, monkeypatch, CLASSIFY)
+    at.selectbox(key="classify_index").set_value(video_with_grad_cam(demo_root)).run()
     assert not any("Spatial saliency is hidden" in i.value for i in at.info)
     images = at.get("image")
     assert images and len(images[0].proto.imgs) == 8
-    assert any(c.value.startswith("Grad-CAM on the backbone's last convolution") for c in at.caption)
+    reading = next(
+        c.value for c in at.caption if c.value.startswith("Grad-CAM on the backbone's last convolution")
+    )
+    assert "One inferno scale for every frame of this clip, from 0 (black) to " in reading
+    assert chart_titled(at, "Grad-CAM scale (every frame of this clip)")
+    captions = [img.caption for img in images[0].proto.imgs]
+    flat = sum(c.endswith("· flat") for c in captions)
+    assert (flat > 0) == ("marked flat" in reading)
 
     at = open_page(demo_root, monkeypatch, COLLAPSE)
     assert "Which frames misled it" in [h.value for h in at.subheader]
