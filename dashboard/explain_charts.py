@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from core.explain.explanation import Explanation
 from core.explain.reading import Agreement
-from core.explain.saliency import COLORMAP_NAME
+from core.explain.saliency import colours
 from dashboard.charts import _png_uri
 
 METHOD_LABELS: dict[str, str] = {
@@ -130,10 +130,16 @@ def deletion_figure(
 
 
 def colour_scale_figure(peak: float) -> go.Figure:
-    """Grad-CAM's shared colour scale, 0 to the clip's peak."""
+    """Grad-CAM's shared colour scale (inferno), 0 to the clip's peak."""
     values = np.linspace(0.0, peak, 128)
-    heatmap = go.Heatmap(z=[values], x=values, colorscale=COLORMAP_NAME.capitalize(), showscale=False,
-                         hovertemplate="%{x:.3g}<extra></extra>")  # fmt: skip
+    # The overlays' own colours, sampled, so the scale cannot drift from what the frames show.
+    stops = np.linspace(0.0, 1.0, 11)
+    scale = [
+        [float(v), "rgb({},{},{})".format(*rgb)]
+        for v, rgb in zip(stops, colours(stops[None])[0], strict=True)
+    ]
+    heatmap = go.Heatmap(z=[values], x=values, colorscale=scale, zmin=0.0, zmax=max(peak, 1e-12),
+                         showscale=False, hovertemplate="%{x:.3g}<extra></extra>")  # fmt: skip
     figure = go.Figure(heatmap)
     figure.update_layout(
         title="Grad-CAM scale (every frame of this clip)",

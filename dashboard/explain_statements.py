@@ -113,6 +113,6 @@ def grad_cam_reading(maps: SaliencyMaps, class_name: str, who: str) -> str:
     if flat:
         sentence += (
             f" {flat} frame{'s are' if flat > 1 else ' is'} marked flat: no region stands out (the map spans "
-            f"under {FLAT_SHARE:.0%} of the scale), so the frame is shown without it."
+            f"under {FLAT_SHARE:.0%} of the scale), so its even tint is its level, not a hot spot."
         )
     return sentence

@@ -49,9 +49,10 @@ class SaliencyMaps:
     peak: float
     """The largest Grad-CAM value over the shown frames (what 1 on the scale stands for)."""
     flat: np.ndarray
-    """Per frame: its map spans less than FLAT_SHARE of the scale (the frame is shown without it)."""
+    """Per frame: its map spans less than FLAT_SHARE of the scale (no region stands out)."""
     overlays: list[np.ndarray]
-    """RGB frames with the map laid over them; a flat frame as it is."""
+    """RGB frames with the map laid over them on the shared scale (a flat frame gets an even tint,
+    its level on the scale, rather than a stretched hot spot)."""
 
 
 def without_inplace_activations(network: nn.Module) -> nn.Module:
@@ -126,10 +127,7 @@ def grad_cam(
     size = frames.shape[1:3]
     raw = LayerAttribution.interpolate(cam.detach(), size, "bilinear")[:, 0].float().cpu().numpy()
     maps, peak, flat = shared_scale(raw)
-    overlays = [
-        frames[p].copy() if is_flat else overlay(frames[p], m)
-        for p, m, is_flat in zip(positions, maps, flat, strict=True)
-    ]
+    overlays = [overlay(frames[p], m) for p, m in zip(positions, maps, strict=True)]
     return SaliencyMaps(positions, maps, peak, flat, overlays)
 
 

@@ -243,10 +243,10 @@ def render_spatial(
     if maps.peak <= 0:
         st.info(
             f"Grad-CAM is zero on every shown frame: no region of them raised p({class_name}) for "
-            f"{short_name(predictor.name)}, so the frames are shown without a map."
+            f"{short_name(predictor.name)}, so the frames carry no map."
         )
         return
-    st.plotly_chart(colour_scale_figure(maps.peak), key=f"{key}_explain_gradcam_scale")
+    st.plotly_chart(colour_scale_figure(maps.peak), key=f"{key}_explain_gradcam_scale", theme=None)
     st.caption(grad_cam_reading(maps, class_name, short_name(predictor.name)))
 
 
