@@ -2,6 +2,9 @@
 seconds per part, each beside the reference measured in the same run: one prediction of the same
 clip by the same members (`predict_sequence`, what Classify runs anyway).
 
+The machine this runs on may be shared, so each row's reference is measured right before the row
+(best of three) and the row's ratio uses that one.
+
 Rows: each method's step scores alone; the deletion curves of all three methods and every random
 order, measured together (they share their remaining clips); what `python -m core explain
 --method occlusion` computes (occlusion's scores, its curve and the random orders' curves); the
@@ -72,33 +75,36 @@ def main() -> None:
         f"{RANDOM_ORDERS} random orders"
     )
 
-    reference = best_of(args.repeats, lambda: predict_sequence(models, sequence, ("original",)))
-    print(f"reference: one prediction              {reference:8.3f} s")
-    rows = {}
+    def row(name: str, work: Callable[[], object]) -> None:
+        reference = best_of(3, lambda: predict_sequence(models, sequence, ("original",)))
+        seconds = best_of(args.repeats, work)
+        print(
+            f"{name:38s} {seconds:8.3f} s  = {seconds / reference:6.1f} x one prediction ({reference:.3f} s)"
+        )
+
     scores = {}
     for method in METHODS:
-        rows[f"{method} scores"] = best_of(
-            args.repeats, lambda m=method: scores.__setitem__(m, step_scores(predictor, sequence, m))
-        )
-    rows["all deletion curves (shared)"] = best_of(
-        args.repeats,
+        row(f"{method} scores", lambda m=method: scores.__setitem__(m, step_scores(predictor, sequence, m)))
+    row(
+        "all deletion curves (shared)",
         lambda: explanations_of_scores(predictor, sequence, scores, video="v", class_names=CLASSES),
     )
-    rows["explain --method occlusion"] = best_of(
-        args.repeats, lambda: explain(predictor, sequence, "occlusion", video="v", class_names=CLASSES)
+    row(
+        "explain --method occlusion",
+        lambda: explain(predictor, sequence, "occlusion", video="v", class_names=CLASSES),
     )
-    rows["whole panel (3 methods, all curves)"] = best_of(
-        args.repeats, lambda: explain_all(predictor, sequence, video="v", class_names=CLASSES)
+    row(
+        "whole panel (3 methods, all curves)",
+        lambda: explain_all(predictor, sequence, video="v", class_names=CLASSES),
     )
     if not args.no_saliency:
         backbone = load_backbone(RECIPE.backbone, device=args.device)
         frames = np.random.default_rng(1).integers(0, 256, (RECIPE.num_frames, 256, 256, 3), dtype=np.uint8)
         positions = strip_positions(RECIPE.num_frames)
-        rows[f"grad-cam ({len(positions)} frames)"] = best_of(
-            args.repeats, lambda: grad_cam(backbone, frames, RECIPE, predictor, positions)
+        row(
+            f"grad-cam ({len(positions)} frames)",
+            lambda: grad_cam(backbone, frames, RECIPE, predictor, positions),
         )
-    for name, seconds in rows.items():
-        print(f"{name:38s} {seconds:8.3f} s  = {seconds / reference:7.1f} x one prediction")
 
 
 if __name__ == "__main__":
