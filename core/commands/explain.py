@@ -201,11 +201,15 @@ def run(args: argparse.Namespace) -> int:
 
 def summary_line(explanation: Explanation, out: Path) -> str:
     randoms = explanation.random_deletion_areas
-    verdict = "faithful" if explanation.faithful else "not faithful"
+    verdict = (
+        "faithful (below every random order)"
+        if explanation.faithful
+        else "not faithful (not below every random order)"
+    )
     note = curve_note(explanation)
     return (
         f"{explanation.video}: {explanation.member} towards {explanation.target} by {explanation.method}; "
         f"deletion area {explanation.deletion_area:.4f}, {len(randoms)} random orders "
-        f"{randoms.min():.4f}-{randoms.max():.4f}: {verdict} (below every random order or not)"
+        f"{randoms.min():.4f}-{randoms.max():.4f}: {verdict}"
         f"{f'; {note}' if note else ''}; wrote {out}"
     )
