@@ -36,9 +36,10 @@ LINEAR_REASON = (
 )
 
 
+# Four decimals: areas a faithful method beats by less than 0.001 must not print as equal.
 def random_spread(explanation: Explanation) -> str:
     areas = explanation.random_deletion_areas
-    return f"{areas.min():.3f}–{areas.max():.3f}"
+    return f"{areas.min():.4f}–{areas.max():.4f}"
 
 
 def faithfulness_sentence(
@@ -61,7 +62,7 @@ def faithfulness_sentence(
     }
     tied = [e for e in faithful[1:] if e.method in alike]
     names = " and ".join(METHOD_NAMES[e.method] for e in [best, *tied])
-    areas = " and ".join(f"{e.deletion_area:.3f}" for e in [best, *tied])
+    areas = " and ".join(f"{e.deletion_area:.4f}" for e in [best, *tied])
     sentence = (
         f"Most faithful for {who} on this video: **{names}**"
         f"{' (they rank the steps alike)' if tied else ''}. Removing the steps ranked highest lowers "
@@ -69,7 +70,7 @@ def faithfulness_sentence(
     )
     others = [e for e in faithful[1:] if e not in tied]
     if others:
-        listed = ", ".join(f"{METHOD_NAMES[e.method]} ({e.deletion_area:.3f})" for e in others)
+        listed = ", ".join(f"{METHOD_NAMES[e.method]} ({e.deletion_area:.4f})" for e in others)
         sentence += f" Faithful too: {listed}."
     return sentence
 

@@ -203,7 +203,7 @@ def render_temporal(clip: ExplainedClip, explained: dict[str, Explanation], who:
         st.caption(agreement_sentence(agreement))
     st.plotly_chart(deletion_figure(explained, class_name, agreements), key=f"{key}_explain_deletion")
     table = faithfulness_table(explained)
-    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in ("area", f"top-{REMOVED} drop")}
+    numbers = {c: st.column_config.NumberColumn(format="%.4f") for c in ("area", f"top-{REMOVED} drop")}
     st.dataframe(table, hide_index=True, key=f"{key}_explain_table", column_config=numbers)
     first = explained[method]
     st.caption(
@@ -371,7 +371,7 @@ def render_collapse_explanations(
             verdict = "faithful" if explained.faithful else "not faithful: no step matters much on its own"
             st.caption(
                 f"p({class_name}) {explained.deletion_curve[0]:.3f}; deletion area "
-                f"{explained.deletion_area:.3f}, random orders {random_spread(explained)}: {verdict}."
+                f"{explained.deletion_area:.4f}, random orders {random_spread(explained)}: {verdict}."
             )
     st.caption(
         f"Both towards the true class, {class_name}, by {METHOD_LABELS[method].lower()}: "

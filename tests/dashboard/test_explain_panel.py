@@ -97,14 +97,14 @@ def assert_statements_follow_the_numbers(at: AppTest, explained: dict, who: str,
     shown = texts(at)
     first = next(iter(explained.values()))
     areas = first.random_deletion_areas
-    assert any(FAITHFUL_RULE in t and f"areas {areas.min():.3f}–{areas.max():.3f}" in t for t in shown)
+    assert any(FAITHFUL_RULE in t and f"areas {areas.min():.4f}–{areas.max():.4f}" in t for t in shown)
     faithful = faithful_methods(list(explained.values()))
     sentence = next(
         t for t in at.markdown if "Most faithful" in t.value or NOTHING_STANDS_OUT in t.value
     ).value
     if faithful:
         assert sentence.startswith(f"Most faithful for {who} on this video: **")
-        assert f"area {faithful[0].deletion_area:.3f}" in sentence
+        assert f"area {faithful[0].deletion_area:.4f}" in sentence
     else:
         assert NOTHING_STANDS_OUT in sentence and "Most faithful" not in sentence
     attention = next(t for t in shown if t.startswith("Attention against uniform"))
