@@ -25,11 +25,10 @@ from core.audit.representations import member_embeddings
 from core.audit.splits import SplitReading, read_splits
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of
 from core.evaluation.jobs import JobRegistry
-from core.explain.deletion import random_deletion_curve
-from core.explain.explanation import Explanation, explain
+from core.explain.explanation import Explanation, explanations_of_scores
 from core.explain.predictor import ExplainedPredictor
 from core.explain.saliency import SaliencyMaps, grad_cam
-from core.explain.temporal import METHODS
+from core.explain.temporal import METHODS, step_scores
 from core.features.backbones import load_backbone
 from core.features.inventory import FeatureFileInfo, inspect_feature_file
 from core.features.recipe import FeatureRecipe
@@ -362,21 +361,21 @@ def stored_sequence(features_path: Path, index: int) -> np.ndarray:
     return _stored_sequence(str(features_path), fingerprint(features_path), index)
 
 
-@st.cache_data(show_spinner=False, max_entries=128)
-def _random_curve(
-    clip_key: str, members: tuple[str, ...], predictor: str, target: int, _predictor: ExplainedPredictor,
-    _sequence: np.ndarray,
-) -> np.ndarray:  # fmt: skip
-    return random_deletion_curve(_predictor, _sequence)
-
-
 @st.cache_data(show_spinner=False, max_entries=384)
-def _explanation(
-    clip_key: str, members: tuple[str, ...], predictor: str, target: int, method: str, video: str,
+def _step_scores(
+    clip_key: str, members: tuple[str, ...], predictor: str, target: int, method: str,
+    _predictor: ExplainedPredictor, _sequence: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    return step_scores(_predictor, _sequence, method)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _explained(
+    clip_key: str, members: tuple[str, ...], predictor: str, target: int, video: str,
     class_names: tuple[str, ...], _predictor: ExplainedPredictor, _sequence: np.ndarray,
-    _random: np.ndarray,
-) -> Explanation:  # fmt: skip
-    return explain(_predictor, _sequence, method, video=video, class_names=class_names, random_curve=_random)
+    _scores: dict[str, np.ndarray],
+) -> dict[str, Explanation]:  # fmt: skip
+    return explanations_of_scores(_predictor, _sequence, _scores, video=video, class_names=class_names)
 
 
 def explanations(
@@ -389,18 +388,18 @@ def explanations(
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Explanation]:
     """Every method's explanation of one clip (`clip_key`: its content), keyed by the clip, the
-    checkpoints' content, the predictor and the class; progress(done, total) between the parts,
-    which are cached one by one."""
+    checkpoints' content, the predictor and the class; progress(done, total) between the parts
+    (each method's scores, then every deletion curve at once), which are cached one by one."""
     key = (clip_key, _member_fingerprints(members), predictor.name, predictor.target)
     total = len(METHODS) + 1
-    random_curve = _random_curve(*key, predictor, sequence)
-    results = {}
-    for done, method in enumerate(METHODS, start=1):
+    scores = {}
+    for done, method in enumerate(METHODS):
         if progress is not None:
             progress(done, total)
-        results[method] = _explanation(
-            *key, method, video, tuple(class_names), predictor, sequence, random_curve
-        )
+        scores[method] = _step_scores(*key, method, predictor, sequence)
+    if progress is not None:
+        progress(len(METHODS), total)
+    results = _explained(*key, video, tuple(class_names), predictor, sequence, scores)
     if progress is not None:
         progress(total, total)
     return results

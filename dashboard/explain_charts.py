@@ -1,5 +1,6 @@
 """Figures of the explanation panel: step scores carried onto the decoded frames (with the frame
-strip above them and attention beside them), and the deletion curves against random order."""
+strip above them and attention beside them, against its uniform share), the deletion curves
+against the band of random orders on the full probability axis, and Grad-CAM's colour scale."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.explain.explanation import Explanation
+from core.explain.reading import Agreement
+from core.explain.saliency import colours
 from dashboard.charts import _png_uri
 
 METHOD_LABELS: dict[str, str] = {
@@ -22,9 +25,8 @@ METHOD_COLORS: dict[str, str] = {
     "integrated_gradients": "#4C78A8",
     "attention": "#F58518",
 }
-# Occlusion and integrated gradients often rank the steps alike: a dotted line keeps both visible.
-METHOD_DASHES: dict[str, str] = {"occlusion": "solid", "integrated_gradients": "dot", "attention": "solid"}
 SUPPORTS, OPPOSES = "#2E7D32", "#9E9E9E"
+RANDOM_BAND = "rgba(107, 107, 107, 0.25)"
 _MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 
 
@@ -47,9 +49,11 @@ def frame_scores_figure(
     title: str,
     thumbnails: Sequence[np.ndarray] = (),
     positions: Sequence[int] = (),
+    uniform: np.ndarray | None = None,
 ) -> go.Figure:
     """Bars: the method's score per decoded frame (green where the frame supports the class);
-    line: the attention per frame (percent, right axis) unless the method is attention itself."""
+    line: the attention per frame (percent, right axis) unless the method is attention itself;
+    dotted: each frame's uniform share of attention (every step 1/T), on the attention's axis."""
     frames = len(scores)
     with_strip = bool(len(thumbnails))
     rows = 2 if with_strip else 1
@@ -61,10 +65,17 @@ def frame_scores_figure(
     colors = [SUPPORTS if value >= 0 else OPPOSES for value in scores]
     figure.add_bar(x=np.arange(frames), y=scores, marker_color=colors, name=METHOD_LABELS[method],
                    hovertemplate="frame %{x}<br>score %{y:.4f}<extra></extra>", row=rows, col=1)  # fmt: skip
-    if attention is not None and method != "attention":
+    on_right = attention is not None and method != "attention"
+    if on_right:
         figure.add_scatter(x=np.arange(frames), y=100 * attention, mode="lines+markers", name="Attention (%)",
                            line={"color": METHOD_COLORS["attention"]}, row=rows, col=1,
                            secondary_y=True)  # fmt: skip
+    if uniform is not None and (on_right or method == "attention"):
+        share = 100 * uniform if on_right else uniform
+        figure.add_scatter(x=np.arange(frames), y=share, mode="lines", name="Uniform share",
+                           line={"color": "#6B6B6B", "dash": "dot"}, row=rows, col=1,
+                           secondary_y=on_right)  # fmt: skip
+    if on_right:
         figure.update_yaxes(
             title="attention (%)",
             row=rows,
@@ -83,23 +94,58 @@ def frame_scores_figure(
     return figure
 
 
-def deletion_figure(explanations: Mapping[str, Explanation], class_name: str) -> go.Figure:
-    """The class probability as steps are removed, most attributed first, per method, and for
-    random order (dashed)."""
+def deletion_figure(
+    explanations: Mapping[str, Explanation], class_name: str, agreements: Sequence[Agreement] = ()
+) -> go.Figure:
+    """The class probability as steps are removed, most attributed first, per method, over the band
+    of the random orders (lowest to highest at each point, their median dashed), on the full 0..1
+    axis. Methods that rank alike (an `agreements` pair) share one line."""
+    first = next(iter(explanations.values()))
+    removed = first.points
+    curves = first.random.curves
     figure = go.Figure()
-    for method, explanation in explanations.items():
-        curve = explanation.deletion_curve
-        figure.add_scatter(x=np.arange(len(curve)), y=curve, mode="lines+markers", name=METHOD_LABELS[method],
-                           line={"color": METHOD_COLORS[method], "dash": METHOD_DASHES[method]})  # fmt: skip
-    random_curve = next(iter(explanations.values())).random_deletion_curve
-    figure.add_scatter(x=np.arange(len(random_curve)), y=random_curve, mode="lines", name="Random order",
+    figure.add_scatter(x=removed, y=curves.max(axis=0), mode="lines", line={"width": 0}, hoverinfo="skip",
+                       showlegend=False)  # fmt: skip
+    figure.add_scatter(x=removed, y=curves.min(axis=0), mode="lines", line={"width": 0}, fill="tonexty",
+                       fillcolor=RANDOM_BAND, name=f"{len(curves)} random orders (band)")  # fmt: skip
+    figure.add_scatter(x=removed, y=np.median(curves, axis=0), mode="lines", name="Random orders (median)",
                        line={"color": "#6B6B6B", "dash": "dash"})  # fmt: skip
+    merged = {a.second: a.first for a in agreements if a.first in explanations and a.second in explanations}
+    for method, explanation in explanations.items():
+        if method in merged:
+            continue
+        partners = [m for m, kept in merged.items() if kept == method]
+        name = " = ".join(METHOD_LABELS[m] for m in [method, *partners])
+        figure.add_scatter(x=removed, y=explanation.deletion_curve, mode="lines+markers", name=name,
+                           line={"color": METHOD_COLORS[method]})  # fmt: skip
     figure.update_layout(
         title="Deletion curves: lower is more faithful",
         xaxis={"title": "steps removed"},
-        yaxis={"title": f"p({class_name})", "tickformat": ".3f"},
+        yaxis={"title": f"p({class_name})", "range": [0, 1], "tickformat": ".1f"},
         margin=_MARGIN,
         height=340,
         legend={"orientation": "h", "y": -0.3},
+    )
+    return figure
+
+
+def colour_scale_figure(peak: float) -> go.Figure:
+    """Grad-CAM's shared colour scale (inferno), 0 to the clip's peak."""
+    values = np.linspace(0.0, peak, 128)
+    # The overlays' own colours, sampled, so the scale cannot drift from what the frames show.
+    stops = np.linspace(0.0, 1.0, 11)
+    scale = [
+        [float(v), "rgb({},{},{})".format(*rgb)]
+        for v, rgb in zip(stops, colours(stops[None])[0], strict=True)
+    ]
+    heatmap = go.Heatmap(z=[values], x=values, colorscale=scale, zmin=0.0, zmax=max(peak, 1e-12),
+                         showscale=False, hovertemplate="%{x:.3g}<extra></extra>")  # fmt: skip
+    figure = go.Figure(heatmap)
+    figure.update_layout(
+        title="Grad-CAM scale (every frame of this clip)",
+        height=110,
+        margin={"l": 10, "r": 10, "t": 30, "b": 30},
+        yaxis={"visible": False},
+        xaxis={"tickformat": ".2g"},
     )
     return figure

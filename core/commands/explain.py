@@ -20,7 +20,7 @@ from core.explain.clips import (
     stored_clip,
     video_file_places,
 )
-from core.explain.explanation import Explanation, explain
+from core.explain.explanation import Explanation, curve_note, explain
 from core.explain.predictor import (
     ExplainedPredictor,
     class_index_of,
@@ -28,7 +28,13 @@ from core.explain.predictor import (
     find_member,
     predicted_class,
 )
-from core.explain.saliency import SaliencyMaps, grad_cam, saliency_file_names, write_overlays
+from core.explain.saliency import (
+    COLORMAP_NAME,
+    SaliencyMaps,
+    grad_cam,
+    saliency_file_names,
+    write_overlays,
+)
 from core.explain.temporal import METHODS, OCCLUSION
 from core.features.backbones import load_backbone
 from core.features.recipe import FeatureRecipe
@@ -140,12 +146,25 @@ def saliency_maps(
     return grad_cam(backbone, frames, clip.recipe, predictor, strip_positions(len(frames)))
 
 
+def explanation_json(explanation: Explanation, saliency: SaliencyMaps | None) -> dict:
+    content = explanation.to_json_dict()
+    if saliency is not None:
+        content["saliency"] = {
+            "colormap": COLORMAP_NAME,
+            "peak": round(saliency.peak, 9),
+            "frames": [int(p) for p in saliency.positions],
+            "flat_frames": [int(p) for p in saliency.positions[saliency.flat]],
+        }
+    return content
+
+
 def write_results(
     explanation: Explanation, saliency: SaliencyMaps | None, outputs: list[PlannedOutput]
 ) -> None:
     """The JSON and the overlays land together, or none of them."""
     with atomic_paths([output.path for output in outputs]) as temps:
-        temps[0].write_text(json.dumps(explanation.to_json_dict(), indent=2) + "\n", encoding="utf-8")
+        content = explanation_json(explanation, saliency)
+        temps[0].write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
         if saliency is not None:
             write_overlays(saliency, temps[1:])
 
@@ -176,9 +195,21 @@ def run(args: argparse.Namespace) -> int:
         predictor, clip.sequence, args.method, video=clip.name, class_names=clip.class_names
     )
     write_results(explanation, saliency_maps(args, clip, predictor), outputs)
-    print(
-        f"{clip.name}: {explanation.member} towards {explanation.target} by {explanation.method}; deletion "
-        f"area {explanation.deletion_area:.3f} (random order {explanation.random_deletion_area:.3f}); "
-        f"wrote {args.out}"
-    )
+    print(summary_line(explanation, args.out))
     return 0
+
+
+def summary_line(explanation: Explanation, out: Path) -> str:
+    randoms = explanation.random_deletion_areas
+    verdict = (
+        "faithful (below every random order)"
+        if explanation.faithful
+        else "not faithful (not below every random order)"
+    )
+    note = curve_note(explanation)
+    return (
+        f"{explanation.video}: {explanation.member} towards {explanation.target} by {explanation.method}; "
+        f"deletion area {explanation.deletion_area:.4f}, {len(randoms)} random orders "
+        f"{randoms.min():.4f}-{randoms.max():.4f}: {verdict}"
+        f"{f'; {note}' if note else ''}; wrote {out}"
+    )

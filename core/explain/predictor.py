@@ -15,6 +15,9 @@ from torch import nn
 from core.model.checkpoints import LoadedCheckpoint, ensemble_member_number
 
 ENSEMBLE_NAME = "ensemble"
+# Input floats per forward pass of perturbed copies (64 MB): the 73-step clips of a full-size
+# member fit about 170 at once, 300-step ones about 40; activations stay within a few hundred MB.
+BATCH_ELEMENTS = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,11 @@ from core.features.extraction import multiscale_sequence
 from core.features.recipe import FeatureRecipe
 
 OVERLAY_OPACITY = 0.45
+# Perceptually uniform, so equal steps of the value look like equal steps of brightness.
+COLORMAP = cv2.COLORMAP_INFERNO
+COLORMAP_NAME = "inferno"
+# A frame whose map spans less than this share of the clip's peak has no region that stands out.
+FLAT_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -40,9 +45,14 @@ class SaliencyMaps:
     positions: np.ndarray
     """Decoded frame indices the maps belong to."""
     maps: np.ndarray
-    """[frames, H, W] in 0..1: each frame's Grad-CAM, scaled by its own maximum."""
+    """[frames, H, W] in 0..1: Grad-CAM divided by `peak`, one scale for every frame of the clip."""
+    peak: float
+    """The largest Grad-CAM value over the shown frames (what 1 on the scale stands for)."""
+    flat: np.ndarray
+    """Per frame: its map spans less than FLAT_SHARE of the scale (no region stands out)."""
     overlays: list[np.ndarray]
-    """RGB frames with the map laid over them."""
+    """RGB frames with the map laid over them on the shared scale (a flat frame gets an even tint,
+    its level on the scale, rather than a stretched hot spot)."""
 
 
 def without_inplace_activations(network: nn.Module) -> nn.Module:
@@ -69,15 +79,24 @@ def gradient_copy(backbone: Backbone) -> nn.Module:
     return network
 
 
+def colours(heat: np.ndarray) -> np.ndarray:
+    """RGB colours [..., 3] of a 0..1 map in the shared colour scale."""
+    return cv2.applyColorMap(np.uint8(np.round(255 * np.clip(heat, 0.0, 1.0))), COLORMAP)[..., ::-1]
+
+
 def overlay(frame: np.ndarray, heat: np.ndarray) -> np.ndarray:
-    """RGB frame [H, W, 3] with a 0..1 map [H, W] laid over it in the jet colours."""
-    colours = cv2.applyColorMap(np.uint8(255 * np.clip(heat, 0.0, 1.0)), cv2.COLORMAP_JET)
-    return cv2.addWeighted(frame, 1.0 - OVERLAY_OPACITY, colours[..., ::-1], OVERLAY_OPACITY, 0.0)
+    """RGB frame [H, W, 3] with a 0..1 map [H, W] laid over it."""
+    return cv2.addWeighted(frame, 1.0 - OVERLAY_OPACITY, colours(heat), OVERLAY_OPACITY, 0.0)
 
 
-def _scaled(maps: torch.Tensor) -> np.ndarray:
-    peaks = maps.flatten(1).amax(dim=1).clamp(min=1e-12).view(-1, 1, 1)
-    return (maps / peaks).cpu().numpy()
+def shared_scale(maps: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
+    """Maps [frames, H, W] divided by the clip's peak, the peak, and which frames are flat."""
+    peak = float(maps.max()) if maps.size else 0.0
+    if peak <= 0.0:
+        return np.zeros_like(maps), 0.0, np.ones(len(maps), dtype=bool)
+    scaled = maps / peak
+    spans = scaled.reshape(len(maps), -1).max(axis=1) - scaled.reshape(len(maps), -1).min(axis=1)
+    return scaled, peak, spans < FLAT_SHARE
 
 
 def grad_cam(
@@ -106,9 +125,10 @@ def grad_cam(
             shown, target=predictor.target, relu_attributions=True
         )
     size = frames.shape[1:3]
-    maps = _scaled(LayerAttribution.interpolate(cam.detach(), size, "bilinear")[:, 0].float())
+    raw = LayerAttribution.interpolate(cam.detach(), size, "bilinear")[:, 0].float().cpu().numpy()
+    maps, peak, flat = shared_scale(raw)
     overlays = [overlay(frames[p], m) for p, m in zip(positions, maps, strict=True)]
-    return SaliencyMaps(positions, maps, overlays)
+    return SaliencyMaps(positions, maps, peak, flat, overlays)
 
 
 def saliency_file_names(positions: Sequence[int]) -> list[str]:

@@ -16,18 +16,15 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, Occlusion
+from captum.attr import IntegratedGradients
 
-from core.explain.predictor import ExplainedPredictor
+from core.explain.predictor import BATCH_ELEMENTS, ExplainedPredictor
 
 OCCLUSION = "occlusion"
 INTEGRATED_GRADIENTS = "integrated_gradients"
 ATTENTION = "attention"
 METHODS: tuple[str, ...] = (OCCLUSION, INTEGRATED_GRADIENTS, ATTENTION)
 IG_STEPS = 32
-# Occluded copies run through the model at once: enough to fill a batch, few enough for 73 steps
-# of a full-size member to stay within a few hundred MB.
-OCCLUSIONS_PER_BATCH = 16
 
 
 def step_baseline(sequence: torch.Tensor) -> torch.Tensor:
@@ -52,21 +49,39 @@ def _probabilities_of(predictor: ExplainedPredictor) -> Callable[[torch.Tensor],
     return forward
 
 
+def occlusions_per_batch(steps: int, feature_dim: int) -> int:
+    """Occluded copies per forward pass: every step's at once when they fit BATCH_ELEMENTS."""
+    return max(1, min(steps, BATCH_ELEMENTS // (steps * feature_dim)))
+
+
 def occlusion_scores(predictor: ExplainedPredictor, sequence: np.ndarray) -> np.ndarray:
-    """[T]: p(class | clip) - p(class | clip with step t replaced by its baseline)."""
-    batch = _as_batch(predictor, sequence)
-    dim = batch.shape[2]
+    """[T]: p(class | clip) - p(class | clip with step t replaced by its baseline).
+
+    The same numbers as captum's `Occlusion` with a window of one whole step (tested), built
+    without its full-size masks: those hold several temporaries the size of every copy, ~8x the
+    copies themselves, which on a 300-step clip is most of the explanation's memory and time. The
+    copies of a batch run through every member of the predictor together."""
+    batch = _as_batch(predictor, sequence)[0]
+    steps, dim = batch.shape
+    baseline = step_baseline(batch)
+    per_batch = occlusions_per_batch(steps, dim)
+    scores = torch.zeros(steps, dtype=torch.float64)
     with torch.inference_mode():
-        attribution = Occlusion(_probabilities_of(predictor)).attribute(
-            batch,
-            sliding_window_shapes=(1, dim),
-            strides=(1, dim),
-            baselines=step_baseline(batch[0])[None],
-            target=predictor.target,
-            perturbations_per_eval=OCCLUSIONS_PER_BATCH,
-        )
-    # The window covers a whole step, so every feature of a step carries the step's score.
-    return attribution[0, :, 0].float().cpu().numpy()
+        whole = predictor.target_probability(batch[None], torch.tensor([steps], device=batch.device))
+        for start in range(0, steps, per_batch):
+            occluded = torch.arange(start, min(start + per_batch, steps), device=batch.device)
+            copies = batch.expand(len(occluded), steps, dim).clone()
+            copies[torch.arange(len(occluded)), occluded] = baseline[occluded]
+            lengths = torch.full((len(occluded),), steps, device=batch.device)
+            probabilities = predictor.target_probability(copies, lengths)
+            scores[start : start + len(occluded)] = (whole - probabilities).double().cpu()
+    return scores.float().numpy()
+
+
+def gradient_batch(steps: int, feature_dim: int, path_steps: int) -> int:
+    """Path points per forward and backward pass: the backward pass keeps every layer's
+    activations, a few times the input's size, so a quarter of BATCH_ELEMENTS of input."""
+    return max(1, min(path_steps, BATCH_ELEMENTS // (4 * steps * feature_dim)))
 
 
 def integrated_gradient_scores(
@@ -82,7 +97,7 @@ def integrated_gradient_scores(
             baselines=step_baseline(batch[0])[None],
             target=predictor.target,
             n_steps=steps,
-            internal_batch_size=steps,
+            internal_batch_size=gradient_batch(len(sequence), sequence.shape[1], steps),
         )
     return attribution[0].sum(dim=1).detach().float().cpu().numpy()
 

@@ -14,10 +14,11 @@ import streamlit as st
 
 from core.evaluation.clip_frames import FrameStrip, frame_strip_of, stored_clip_recipe
 from core.evaluation.predictions import SplitPredictions
-from core.explain.deletion import RANDOM_ORDERS, curve_area, drop_after
-from core.explain.explanation import Explanation, most_faithful
+from core.explain.deletion import drop_after
+from core.explain.explanation import Explanation
 from core.explain.frames import scores_by_frame
 from core.explain.predictor import ENSEMBLE_NAME, explained_predictor, predicted_class
+from core.explain.reading import attention_above_uniform, methods_ranking_alike, uniform_share
 from core.explain.temporal import METHODS
 from core.features.backbones import BackboneError
 from core.features.extraction import FeaturizedClip
@@ -32,7 +33,21 @@ from dashboard.cache import (
     stored_sequence,
 )
 from dashboard.context import DashboardContext
-from dashboard.explain_charts import METHOD_LABELS, deletion_figure, frame_scores_figure
+from dashboard.explain_charts import (
+    METHOD_LABELS,
+    colour_scale_figure,
+    deletion_figure,
+    frame_scores_figure,
+)
+from dashboard.explain_statements import (
+    FAITHFUL_RULE,
+    agreement_sentence,
+    attention_sentence,
+    curve_sentence,
+    faithfulness_sentence,
+    grad_cam_reading,
+    random_spread,
+)
 from dashboard.plain_text import plain
 from dashboard.theme import short_name
 
@@ -134,66 +149,69 @@ def choose_predictor_and_target(
 
 
 def faithfulness_table(explained: dict[str, Explanation]) -> pd.DataFrame:
-    """Per method: its deletion area and the drop after removing its top steps (both beside the
-    random order's, which the sentence below gives once: it is the same for every method)."""
+    """Per method: its deletion area, whether it is below every random order's, and the drop after
+    removing its top steps (the random orders' spread is given once below: it is the same for
+    every method)."""
     return pd.DataFrame(
         {
             "method": METHOD_LABELS[method],
             "area": explanation.deletion_area,
-            f"top-{REMOVED} drop": drop_after(explanation.deletion_curve, REMOVED),
+            "faithful": "yes" if explanation.faithful else "no",
+            f"top-{REMOVED} drop": drop_after(explanation.deletion_curve, REMOVED, explanation.points),
         }
         for method, explanation in explained.items()
     )
 
 
-def faithfulness_sentence(explained: dict[str, Explanation], who: str, class_name: str) -> str:
-    best = most_faithful(list(explained.values()))
-    if best.faithfulness <= 0:
-        return (
-            f"No method beats random order for {who} on this video: removing the steps any of them ranks "
-            f"highest lowers p({class_name}) no faster than removing steps at random, so read the bars "
-            "above with caution."
-        )
-    return (
-        f"Most faithful for {who} on this video: **{METHOD_LABELS[best.method].lower()}**. Removing the "
-        f"steps it ranks highest lowers p({class_name}) fastest (area {best.deletion_area:.3f} against "
-        f"{best.random_deletion_area:.3f} for random order)."
+def render_frame_scores(
+    clip: ExplainedClip, explained: dict[str, Explanation], method: str, who: str, key: str
+) -> str:
+    """The method's scores per frame under the strip, and how to read them; returns the class."""
+    class_name = explained[method].target
+    steps = explained[method].steps
+    scores = per_frame(steps, clip.recipe)
+    attention = per_frame(explained["attention"].steps, clip.recipe)
+    uniform = uniform_share(len(steps), clip.recipe)
+    images = clip.strip.images if clip.strip else []
+    positions = clip.strip.positions if clip.strip else []
+    title = f"{METHOD_LABELS[method]} per frame, towards {class_name}"
+    figure = frame_scores_figure(scores, attention, method, title, images, positions, uniform)
+    st.plotly_chart(figure, key=f"{key}_explain_frames")
+    unit = "frame" if clip.recipe is not None and len(scores) != len(steps) else "step"
+    lines = (
+        "the dotted line is each frame's uniform share"
+        if method == "attention"
+        else "the orange line is the pooling attention and the dotted one its uniform share"
     )
+    st.caption(
+        f"How to read it: each bar is {HOW_TO_READ[method].format(cls=class_name)}, for {who}. Green "
+        f"bars support {class_name}, grey ones work against it; {lines}. Every stored step averages one "
+        f"frame per scale, so a {unit}'s bar sums its share of every step that contains it."
+    )
+    favoured = attention_above_uniform(explained["attention"].steps, clip.recipe)
+    st.caption(attention_sentence(favoured, len(steps), unit))
+    return class_name
 
 
 def render_temporal(clip: ExplainedClip, explained: dict[str, Explanation], who: str, key: str) -> str:
     method = st.radio(
         "Method", METHODS, format_func=METHOD_LABELS.get, horizontal=True, key=f"{key}_explain_method"
     )
-    class_name = explained[method].target
-    scores = per_frame(explained[method].steps, clip.recipe)
-    attention = per_frame(explained["attention"].steps, clip.recipe)
-    images = clip.strip.images if clip.strip else []
-    positions = clip.strip.positions if clip.strip else []
-    title = f"{METHOD_LABELS[method]} per frame, towards {class_name}"
-    st.plotly_chart(
-        frame_scores_figure(scores, attention, method, title, images, positions), key=f"{key}_explain_frames"
-    )
-    unit = (
-        "decoded frame" if clip.recipe is not None and len(scores) != len(explained[method].steps) else "step"
-    )
-    st.caption(
-        f"How to read it: each bar is {HOW_TO_READ[method].format(cls=class_name)}, for {who}. Green "
-        f"bars support {class_name}, grey ones work against it; the orange line is the pooling attention. "
-        f"Every stored step averages one frame per scale, so a {unit}'s bar sums its share of every step "
-        "that contains it."
-    )
-    st.plotly_chart(deletion_figure(explained, class_name), key=f"{key}_explain_deletion")
+    class_name = render_frame_scores(clip, explained, method, who, key)
+    agreements = methods_ranking_alike(explained)
+    for agreement in agreements:
+        st.caption(agreement_sentence(agreement))
+    st.plotly_chart(deletion_figure(explained, class_name, agreements), key=f"{key}_explain_deletion")
     table = faithfulness_table(explained)
-    numbers = {c: st.column_config.NumberColumn(format="%.3f") for c in table.columns if c != "method"}
+    numbers = {c: st.column_config.NumberColumn(format="%.4f") for c in ("area", f"top-{REMOVED} drop")}
     st.dataframe(table, hide_index=True, key=f"{key}_explain_table", column_config=numbers)
-    random_curve = explained[method].random_deletion_curve
+    first = explained[method]
     st.caption(
-        f"Area: under the deletion curve (lower: p({class_name}) falls sooner). Random order: area "
-        f"{curve_area(random_curve):.3f}, top-{REMOVED} drop {drop_after(random_curve, REMOVED):.3f} "
-        f"(mean of {RANDOM_ORDERS} orders)."
+        f"Area: under the deletion curve over the removed fraction, on p({class_name}) from 0 to 1 (lower: "
+        f"p({class_name}) falls sooner). The grey band spans the {len(first.random_deletion_areas)} random "
+        f"orders, areas {random_spread(first)}. {FAITHFUL_RULE} {curve_sentence(first)}".strip()
     )
-    st.markdown(faithfulness_sentence(explained, who, class_name))
+    st.markdown(faithfulness_sentence(explained, agreements, who, class_name))
     return method
 
 
@@ -218,12 +236,18 @@ def render_spatial(
     except BackboneError as exc:
         st.info(f"Spatial saliency is hidden: {plain(exc)}.")
         return
-    st.image(maps.overlays, caption=[f"frame {p}" for p in maps.positions], width=120)
-    st.caption(
-        f"Grad-CAM on the backbone's last convolution, towards {clip.class_names[target]} for "
-        f"{short_name(predictor.name)}: red regions are those whose features raised that probability most. "
-        "Each frame is scaled to its own peak, so compare where, not how much, between frames."
-    )
+    class_name = clip.class_names[target]
+    flat_frames = set(maps.positions[maps.flat].tolist())
+    captions = [f"frame {p} · flat" if p in flat_frames else f"frame {p}" for p in maps.positions.tolist()]
+    st.image(maps.overlays, caption=captions, width=120)
+    if maps.peak <= 0:
+        st.info(
+            f"Grad-CAM is zero on every shown frame: no region of them raised p({class_name}) for "
+            f"{short_name(predictor.name)}, so the frames carry no map."
+        )
+        return
+    st.plotly_chart(colour_scale_figure(maps.peak), key=f"{key}_explain_gradcam_scale", theme=None)
+    st.caption(grad_cam_reading(maps, class_name, short_name(predictor.name)))
 
 
 def render_explanations(
@@ -344,9 +368,10 @@ def render_collapse_explanations(
             title = f"{short_name(name)} (predicted {predicted})"
             figure = frame_scores_figure(per_frame(explained.steps, clip.recipe), None, method, title)
             st.plotly_chart(figure, key=f"collapse_explain_{name}")
+            verdict = "faithful" if explained.faithful else "not faithful: no step matters much on its own"
             st.caption(
                 f"p({class_name}) {explained.deletion_curve[0]:.3f}; deletion area "
-                f"{explained.deletion_area:.3f} against {explained.random_deletion_area:.3f} at random."
+                f"{explained.deletion_area:.4f}, random orders {random_spread(explained)}: {verdict}."
             )
     st.caption(
         f"Both towards the true class, {class_name}, by {METHOD_LABELS[method].lower()}: "

@@ -4,15 +4,19 @@ output rule, and one message per bad input."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+import torch
 
 from core.cli import main
+from core.explain.deletion import curve_area
 from core.explain.explanation import explain
 from core.explain.predictor import explained_predictor
+from core.explain.temporal import METHODS
 from core.features.store import load_feature_set
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.model.ensemble import load_ensemble
@@ -134,3 +138,36 @@ def test_an_undecodable_clip_and_a_foreign_output_are_refused(project, tmp_path,
     assert main(["explain", "--clip", str(clip), *models, "--out", str(out)]) == 1
     assert "already exists and is not an explanation this command wrote" in capsys.readouterr().err
     assert out.read_text() == "my notes"
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny models on a CI machine busy with other jobs: with two OpenMP threads waiting for each
+    other at every LSTM step, one explanation took seconds instead of a fraction of one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_twelve_test_videos_each_method_carries_its_random_spread_and_the_rule(
+    tmp_path, capsys, one_thread
+) -> None:
+    root = write_project(tmp_path / "demo_like", num_videos=12)
+    split = load_feature_set(root / "features_enhanced" / "test_features_multiscale.h5")
+    flags = []
+    for name in split.video_names:
+        for method in METHODS:
+            out = tmp_path / "out.json"
+            assert main([*explain_args(root, name, out, "--method", method), "--overwrite"]) == 0
+            written = json.loads(out.read_text())
+            areas = written["random_deletion_areas"]
+            assert written["method"] == method and len(areas) >= 8
+            assert written["faithful"] == (written["deletion_area"] < min(areas))
+            assert written["deletion_area"] == pytest.approx(
+                curve_area(np.array(written["deletion_curve"])), abs=1e-5
+            )
+            flags.append(written["faithful"])
+            line = capsys.readouterr().out
+            assert ("not faithful" in line) == (not written["faithful"])
+    assert len(flags) == 36

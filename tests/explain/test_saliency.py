@@ -10,7 +10,15 @@ from captum.attr import LayerGradCam
 from torch import nn
 
 from core.explain.predictor import ExplainedPredictor
-from core.explain.saliency import grad_cam, last_convolution, overlay, without_inplace_activations
+from core.explain.saliency import (
+    FLAT_SHARE,
+    colours,
+    grad_cam,
+    last_convolution,
+    overlay,
+    shared_scale,
+    without_inplace_activations,
+)
 from core.features.backbones import load_backbone
 from core.features.recipe import FeatureRecipe
 from tests.factories import make_model
@@ -71,8 +79,13 @@ def test_grad_cam_through_the_frozen_backbone_leaves_it_untouched() -> None:
     maps = grad_cam(backbone, frames, RECIPE, predictor, [0, 3, 5])
     assert maps.positions.tolist() == [0, 3, 5]
     assert maps.maps.shape == (3, 64, 64) and np.isfinite(maps.maps).all()
-    assert maps.maps.min() >= 0.0 and maps.maps.max() == pytest.approx(1.0)
+    assert maps.maps.min() >= 0.0 and maps.maps.max() == pytest.approx(1.0) and maps.peak > 0
     assert [o.shape for o in maps.overlays] == [(64, 64, 3)] * 3
+    for frame, is_flat, shown in zip(maps.positions, maps.flat, maps.overlays, strict=True):
+        assert is_flat == (np.ptp(maps.maps[list(maps.positions).index(frame)]) < FLAT_SHARE)
+        np.testing.assert_array_equal(
+            shown, overlay(frames[frame], maps.maps[list(maps.positions).index(frame)])
+        )
     # Frozen, eval-mode, hook-free and unchanged: batch-norm statistics included.
     assert not any(p.requires_grad or p.grad is not None for p in shared.parameters())
     assert not any(m.training for m in shared.modules())
@@ -86,3 +99,23 @@ def test_overlay_blends_the_map_into_the_frame() -> None:
     heat = np.ones((4, 4))
     blended = overlay(frame, heat)
     assert blended.shape == (4, 4, 3) and blended.dtype == np.uint8 and blended.max() > 0
+
+
+def test_one_scale_for_every_frame_and_flat_frames_named() -> None:
+    peaked = np.zeros((8, 8))
+    peaked[2, 3] = 4.0
+    dim = np.full((8, 8), 0.5)
+    dim[0, 0] = 0.6
+    scaled, peak, flat = shared_scale(np.stack([peaked, dim, np.zeros((8, 8))]))
+    assert peak == 4.0 and scaled.max() == 1.0
+    # The dim frame keeps its own level on the shared scale instead of being stretched to 1.
+    assert scaled[1].max() == pytest.approx(0.15)
+    assert flat.tolist() == [False, True, True]
+    scaled, peak, flat = shared_scale(np.zeros((2, 4, 4)))
+    assert peak == 0.0 and flat.all() and not scaled.any()
+
+
+def test_the_colour_scale_is_inferno() -> None:
+    ends = colours(np.array([[0.0, 1.0]]))[0]
+    # Matplotlib's inferno runs from near-black to pale yellow.
+    assert ends[0].max() < 10 and ends[1, 0] > 240 and ends[1, 1] > 240 and ends[1, 2] > 130
