@@ -23,7 +23,7 @@ from core.atomic import atomic_write_text
 from core.classes import CLASS_NAMES
 from core.demo.clips import generate_demo_videos, plan_clips
 from core.demo.collapse import COLLAPSED_MEMBER, collapsed_member_config
-from core.demo.time_left import TimeLeft, describe_time_left
+from core.demo.time_left import BuildTimeLeft
 from core.evaluation.runs import default_run_path, run_evaluation, save_run
 from core.features.extraction import ExtractionOptions, ExtractionProgress, extract_directory
 from core.features.recipe import FeatureRecipe
@@ -33,13 +33,12 @@ from core.model.network import TemporalModelConfig
 from core.model.tta import TTA_MODES
 from core.paths import SPLITS, ProjectPaths
 from core.training.ensemble import train_ensemble
+from core.training.eta import Remaining, describe_remaining
 from core.training.member import TrainingConfig, TrainingProgress
 
 DemoProgress = Callable[[str, float], None]
 MANIFEST_NAME = "manifest.json"
 NUM_MODELS = 4
-# Share of the overall progress bar per stage, roughly their share of the full build's time.
-STAGE_WEIGHTS: dict[str, float] = {"generate": 0.48, "extract": 0.34, "train": 0.17, "evaluate": 0.01}
 
 
 class DemoError(ValueError):
@@ -152,22 +151,23 @@ def demo_bundle_present(root: str | Path) -> bool:
 
 
 class _StageProgress:
-    """Maps each stage's own fraction onto one overall 0..1 bar."""
+    """One overall bar for the build, with the time left measured so far."""
 
-    def __init__(self, callback: DemoProgress | None) -> None:
+    def __init__(self, callback: DemoProgress | None, scale: DemoScale) -> None:
         self.callback = callback
-        self.time_left = TimeLeft(STAGE_WEIGHTS)
-        self.offsets: dict[str, float] = {}
-        offset = 0.0
-        for stage, weight in STAGE_WEIGHTS.items():
-            self.offsets[stage] = offset
-            offset += weight
+        clips = sum(scale.clips_per_class.values()) * len(CLASS_NAMES)
+        self.time_left = BuildTimeLeft(clips, NUM_MODELS, scale.training.max_epochs)
 
-    def report(self, stage: str, fraction: float, text: str) -> None:
+    def _show(self, remaining: Remaining, text: str) -> None:
         if self.callback is not None:
-            overall = self.offsets[stage] + STAGE_WEIGHTS[stage] * min(max(fraction, 0.0), 1.0)
-            left = describe_time_left(self.time_left.update(stage, fraction))
-            self.callback(f"{text} · {left}", min(overall, 1.0))
+            self.callback(f"{text} · {describe_remaining(remaining)}", self.time_left.fraction_done())
+
+    def report(self, stage: str, done: float, text: str) -> None:
+        """`done` units of `stage`: clips, videos, or (evaluate) its fraction."""
+        self._show(self.time_left.update(stage, done), text)
+
+    def epoch(self, member: int, epoch: int, text: str) -> None:
+        self._show(self.time_left.epoch_done(member, epoch), text)
 
     def finish(self, text: str) -> None:
         if self.callback is not None:
@@ -229,12 +229,11 @@ def _generate_videos(
         )
         for split in SPLITS
     }
-    total = sum(len(specs) for specs in plans.values())
     written = 0
     for split, specs in plans.items():
 
         def on_clip(done: int, count: int, before: int = written, split: str = split) -> None:
-            stages.report("generate", (before + done) / total, f"generating {split} clips {done}/{count}")
+            stages.report("generate", before + done, f"generating {split} clips {done}/{count}")
 
         generate_demo_videos(paths.demo_videos_dir / split, specs, progress=on_clip)
         written += len(specs)
@@ -248,7 +247,6 @@ def _extract_features(
     device: torch.device | None,
     stages: _StageProgress,
 ) -> list[tuple[str, str]]:
-    total = sum(videos.values())
     skipped: list[tuple[str, str]] = []
     before = 0
     for split in SPLITS:
@@ -256,7 +254,7 @@ def _extract_features(
         def on_video(p: ExtractionProgress, before: int = before, split: str = split) -> None:
             stages.report(
                 "extract",
-                (before + p.done) / total,
+                before + p.done,
                 f"extracting {split} features {p.done}/{videos[split]} ({p.videos_per_s:.1f} videos/s)",
             )
 
@@ -276,14 +274,11 @@ def _train_models(
 ) -> list[Path]:
     train = load_feature_set(paths.features_file("train"))
     val = load_feature_set(paths.features_file("val"))
-    max_epochs = scale.training.max_epochs
 
     def on_epoch(p: TrainingProgress) -> None:
-        # Early stopping makes the true length unknown, so each member counts as max_epochs.
-        fraction = ((p.member - 1) * max_epochs + p.record.epoch) / (p.num_models * max_epochs)
-        stages.report(
-            "train",
-            fraction,
+        stages.epoch(
+            p.member,
+            p.record.epoch,
             f"training model {p.member}/{p.num_models}, epoch {p.record.epoch}: "
             f"val acc {p.record.val_acc:.1f}%",
         )
@@ -339,7 +334,7 @@ def build_demo_bundle(
     paths = ProjectPaths.at(root)
     _check_target_free(paths, overwrite)
     device = torch.device(device) if device is not None else None
-    stages = _StageProgress(progress)
+    stages = _StageProgress(progress, chosen)
     timings: dict[str, float] = {}
 
     started = time.perf_counter()

@@ -191,7 +191,7 @@ def render_ended(context: DashboardContext, job: RetrainSnapshot, number: int, c
         render_candidate(context, job, number, class_index)
         return
     words = {
-        RetrainState.STOPPED: "stopped (the app restarted while it trained)",
+        RetrainState.STOPPED: "stopped (its training process ended before it finished)",
         RetrainState.CANCELLED: "was cancelled",
         RetrainState.FAILED: "failed",
     }
