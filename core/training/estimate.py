@@ -17,6 +17,7 @@ from core.features.store import FeatureSet
 from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.training.batches import SequenceDataset, pad_collate
 from core.training.eta import Remaining, smoothed_rate
+from core.training.jobs import JOB_FILE, RetrainSnapshot
 from core.training.losses import FocalLoss, class_balanced_alpha
 from core.training.member import TrainingConfig, training_batches
 
@@ -166,3 +167,29 @@ def retrain_time_left(
     for row in rows[1:]:
         rate = smoothed_rate(rate, float(row["time_s"]), 1, end)
     return Remaining(max((end - len(rows)) * rate - seconds_into_epoch, 0.0))
+
+
+def job_time_left(snapshot: RetrainSnapshot, typical: float | None, now: float | None = None) -> Remaining:
+    """A running job's time left; its file was last written when its last epoch ended."""
+    try:
+        ended_at = (snapshot.folder / JOB_FILE).stat().st_mtime
+    except OSError:
+        ended_at = time.time()
+    patience = int(snapshot.request.options.get("patience", TrainingConfig().patience))
+    return retrain_time_left(
+        snapshot.rows,
+        max_epochs=snapshot.max_epochs,
+        patience=patience,
+        typical=typical,
+        seconds_into_epoch=max((time.time() if now is None else now) - ended_at, 0.0),
+    )
+
+
+def measured_epoch_seconds(snapshots: list[RetrainSnapshot], device: str) -> tuple[float, int] | None:
+    """The median epoch time of the newest job (on `device`) that finished an epoch, and how many
+    epochs it is measured on: a better guess than a few timed batches once one exists."""
+    for snapshot in snapshots:
+        times = [float(row["time_s"]) for row in snapshot.rows if "time_s" in row]
+        if snapshot.request.device == device and times:
+            return float(pd.Series(times).median()), len(times)
+    return None
