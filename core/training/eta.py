@@ -5,8 +5,8 @@ took in a measured reference run. The stage under way is extrapolated from its o
 over its recent units so that one slow unit does not swing the estimate and a change of load
 does show. Stages still to come have no rate of their own yet: each is its reference cost times
 how much slower (or faster) than the reference the work runs now, measured on the latest stage.
-Until the first unit is done nothing is measured, and the estimate says what it is timing
-instead of a number.
+A stage's first report is its warm-up (set-up costs ride on it) and gives no rate. Until some
+rate is measured, the estimate says what it is timing instead of a number.
 """
 
 from __future__ import annotations
@@ -81,10 +81,13 @@ class TimeLeft:
         done = min(max(done, 0.0), stage.units)
         last_time, last_done = self.mark
         if done > last_done and now > last_time:
-            observed = (now - last_time) / (done - last_done)
-            self.rate = smoothed_rate(self.rate, observed, done - last_done, stage.units)
-            if stage.reference_rate > 0:
-                self.slowdown = self.rate / stage.reference_rate
+            # A stage's first report pays its set-up (a model to load, a process to start): a
+            # warm-up, not its rate.
+            if last_done > 0:
+                observed = (now - last_time) / (done - last_done)
+                self.rate = smoothed_rate(self.rate, observed, done - last_done, stage.units)
+                if stage.reference_rate > 0:
+                    self.slowdown = self.rate / stage.reference_rate
             self.mark = (now, done)
         self.done_units[name] = done
         self.last_report = now
@@ -103,7 +106,7 @@ class TimeLeft:
         elif self.slowdown is not None:
             current = (stage.units - done) * stage.reference_rate * self.slowdown
         else:
-            return Remaining(None, f"timing the first {stage.unit}")
+            return Remaining(None, f"timing the first {stage.unit}s")
         slowdown = self.slowdown if self.slowdown is not None else 1.0
         return Remaining(current + sum(self.stages[n].reference_s for n in later) * slowdown)
 
