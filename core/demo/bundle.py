@@ -23,7 +23,8 @@ from core.atomic import atomic_write_text
 from core.classes import CLASS_NAMES
 from core.demo.clips import generate_demo_videos, plan_clips
 from core.demo.collapse import COLLAPSED_MEMBER, collapsed_member_config
-from core.demo.time_left import BuildTimeLeft
+from core.demo.time_left import BuildTimeLeft, probe_epoch_seconds
+from core.device import default_device
 from core.evaluation.runs import default_run_path, run_evaluation, save_run
 from core.features.extraction import ExtractionOptions, ExtractionProgress, extract_directory
 from core.features.recipe import FeatureRecipe
@@ -153,10 +154,12 @@ def demo_bundle_present(root: str | Path) -> bool:
 class _StageProgress:
     """One overall bar for the build, with the time left measured so far."""
 
-    def __init__(self, callback: DemoProgress | None, scale: DemoScale) -> None:
+    def __init__(self, callback: DemoProgress | None, scale: DemoScale, device: torch.device | None) -> None:
         self.callback = callback
         clips = sum(scale.clips_per_class.values()) * len(CLASS_NAMES)
-        self.time_left = BuildTimeLeft(clips, NUM_MODELS, scale.training.max_epochs)
+        # Timed only when someone watches: a few training batches, seconds on a loaded machine.
+        epoch_s = probe_epoch_seconds(scale, device or default_device()) if callback is not None else None
+        self.time_left = BuildTimeLeft(clips, NUM_MODELS, scale.training.max_epochs, epoch_s)
 
     def _show(self, remaining: Remaining, text: str) -> None:
         if self.callback is not None:
@@ -334,7 +337,7 @@ def build_demo_bundle(
     paths = ProjectPaths.at(root)
     _check_target_free(paths, overwrite)
     device = torch.device(device) if device is not None else None
-    stages = _StageProgress(progress, chosen)
+    stages = _StageProgress(progress, chosen, device)
     timings: dict[str, float] = {}
 
     started = time.perf_counter()

@@ -12,8 +12,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
+import torch
+
+from core.classes import CLASS_NAMES
+from core.features.store import FeatureSet
+from core.training.estimate import estimate_epoch
 from core.training.eta import Remaining, Stage, TimeLeft
+
+if TYPE_CHECKING:
+    from core.demo.bundle import DemoScale
 
 STAGES = ("generate", "extract", "train", "evaluate")
 
@@ -70,17 +80,46 @@ class MemberEpochs:
         return sum(ended) + current + waiting * typical
 
 
+def probe_epoch_seconds(scale: DemoScale, device: torch.device) -> float:
+    """Seconds per training epoch of a demo member, measured now on features of the build's
+    shape (random values: the cost does not depend on them). Under load, training slows down far
+    more than clip generation does, so its share of the build is measured, not scaled."""
+    steps, dim = scale.recipe.sequence_length, scale.model_config.feature_dim
+    rng = np.random.default_rng(0)
+
+    def split(videos: int) -> FeatureSet:
+        labels = np.arange(videos, dtype=np.int64) % len(CLASS_NAMES)
+        features = rng.standard_normal((videos, steps, dim), dtype=np.float32)
+        names = [str(i) for i in range(videos)]
+        return FeatureSet(features, labels, np.full(videos, steps, np.int32), names, list(CLASS_NAMES), None)
+
+    train, val = (split(scale.clips_per_class[name] * len(CLASS_NAMES)) for name in ("train", "val"))
+    return estimate_epoch(train, val, scale.model_config, scale.training, device, batches=2).seconds_per_epoch
+
+
 class BuildTimeLeft:
     """The demo build's time left and its share of the work done."""
 
     def __init__(
-        self, clips: int, num_models: int, max_epochs: int, clock: Callable[[], float] = time.monotonic
+        self,
+        clips: int,
+        num_models: int,
+        max_epochs: int,
+        epoch_seconds: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.epochs = MemberEpochs(num_models, max_epochs)
         units = {"generate": clips, "extract": clips, "train": self.epochs.expected, "evaluate": 1}
+        probed = {"train": epoch_seconds}
         self.estimate = TimeLeft(
             [
-                Stage(name, units[name], REFERENCE_BUILD[name].rate * units[name], REFERENCE_BUILD[name].unit)
+                Stage(
+                    name,
+                    units[name],
+                    REFERENCE_BUILD[name].rate * units[name],
+                    REFERENCE_BUILD[name].unit,
+                    probed.get(name),
+                )
                 for name in STAGES
             ],
             clock=clock,

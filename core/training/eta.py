@@ -1,10 +1,12 @@
 """Time left in work done in stages (the demo build, a retrain), from the rates measured as it runs.
 
 Each stage holds a number of units (clips, videos, epochs) and a reference cost: the seconds it
-took in a measured reference run. The stage under way is extrapolated from its own rate, smoothed
-over its recent units so that one slow unit does not swing the estimate and a change of load
-does show. Stages still to come have no rate of their own yet: each is its reference cost times
-how much slower (or faster) than the reference the work runs now, measured on the latest stage.
+took in a measured reference run, and perhaps a probed rate (a few units timed on this machine
+before the work starts). The stage under way is extrapolated from its own rate, smoothed over its
+recent units so that one slow unit does not swing the estimate and a change of load does show.
+Stages still to come have no rate of their own yet: each is its probed rate, else its reference
+cost times how much slower (or faster) than the reference the work runs now, measured on the
+latest stage.
 A stage's first report is its warm-up (set-up costs ride on it) and gives no rate. Until some
 rate is measured, the estimate says what it is timing instead of a number.
 """
@@ -26,6 +28,13 @@ class Stage:
     reference_s: float
     unit: str = "unit"
     """What one unit is, for "timing the first …" while nothing is measured."""
+    probed_rate: float | None = None
+    """Seconds per unit measured in advance on this machine (a few real units timed before the
+    work starts): it stands for the stage's rate until the stage runs, instead of its reference
+    cost scaled, since stages slow down unequally under load."""
+
+    def expected_s(self, slowdown: float) -> float:
+        return self.units * self.probed_rate if self.probed_rate is not None else self.reference_s * slowdown
 
     @property
     def reference_rate(self) -> float:
@@ -69,7 +78,7 @@ class TimeLeft:
         """A stage's size turned out other than planned (early stopping, a skipped file)."""
         stage = self.stages[name]
         scale = units / stage.units if stage.units > 0 else 1.0
-        self.stages[name] = Stage(name, units, stage.reference_s * scale, stage.unit)
+        self.stages[name] = Stage(name, units, stage.reference_s * scale, stage.unit, stage.probed_rate)
 
     def update(self, name: str, done: float) -> Remaining:
         if name not in self.stages:
@@ -103,12 +112,14 @@ class TimeLeft:
         later = self.order[self.order.index(stage.name) + 1 :]
         if self.rate is not None:
             current = (stage.units - done) * self.rate
+        elif stage.probed_rate is not None:
+            current = (stage.units - done) * stage.probed_rate
         elif self.slowdown is not None:
             current = (stage.units - done) * stage.reference_rate * self.slowdown
         else:
             return Remaining(None, f"timing the first {stage.unit}s")
         slowdown = self.slowdown if self.slowdown is not None else 1.0
-        return Remaining(current + sum(self.stages[n].reference_s for n in later) * slowdown)
+        return Remaining(current + sum(self.stages[n].expected_s(slowdown) for n in later))
 
     def fraction_done(self) -> float:
         """The share of the work done, each stage counted at its reference cost."""

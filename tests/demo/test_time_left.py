@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
-from core.demo.time_left import REFERENCE_BUILD, BuildTimeLeft, MemberEpochs
+from core.demo.bundle import SCALES
+from core.demo.time_left import REFERENCE_BUILD, BuildTimeLeft, MemberEpochs, probe_epoch_seconds
 from core.training.eta import Remaining, Stage, TimeLeft, describe_remaining
 
 
@@ -147,3 +149,18 @@ def test_the_estimate_comes_true_on_a_build_at_the_reference_pace(slowdown: floa
 def test_the_estimate_comes_true_on_recorded_demo_builds(recording: str) -> None:
     build = json.loads((DATA / recording).read_text())
     assert_within_factor(build)
+
+
+def test_training_is_probed_on_features_of_the_build_shape_without_touching_its_random_streams() -> None:
+    before = torch.get_rng_state()
+    seconds = probe_epoch_seconds(SCALES["ci"], torch.device("cpu"))
+    assert seconds > 0 and torch.equal(before, torch.get_rng_state())
+    clock = Clock()
+    estimate = BuildTimeLeft(clips=10, num_models=2, max_epochs=4, epoch_seconds=seconds, clock=clock)
+    clock.now = 0.5
+    estimate.update("generate", 1)
+    clock.now = 1.0
+    left = estimate.update("generate", 2)
+    # Training is expected at the probed rate for the epochs expected (each member's cap here).
+    train = estimate.estimate.stages["train"]
+    assert train.probed_rate == seconds and left.seconds >= train.units * seconds
