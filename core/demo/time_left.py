@@ -109,6 +109,7 @@ class BuildTimeLeft:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.epochs = MemberEpochs(num_models, max_epochs)
+        self.shown = 0.0
         units = {"generate": clips, "extract": clips, "train": self.epochs.expected, "evaluate": 1}
         probed = {"train": epoch_seconds}
         self.estimate = TimeLeft(
@@ -134,4 +135,7 @@ class BuildTimeLeft:
         return self.estimate.update("train", self.epochs.done)
 
     def fraction_done(self) -> float:
-        return self.estimate.fraction_done()
+        """The bar: the share of the work done, which never moves back when the epochs expected
+        grow."""
+        self.shown = max(self.shown, self.estimate.fraction_done())
+        return self.shown
