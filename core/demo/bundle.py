@@ -158,7 +158,12 @@ class _StageProgress:
         self.callback = callback
         clips = sum(scale.clips_per_class.values()) * len(CLASS_NAMES)
         # Timed only when someone watches: a few training batches, seconds on a loaded machine.
-        epoch_s = probe_epoch_seconds(scale, device or default_device()) if callback is not None else None
+        epoch_s = None
+        if callback is not None:
+            videos = {split: count * len(CLASS_NAMES) for split, count in scale.clips_per_class.items()}
+            steps = scale.recipe.sequence_length
+            target = device or default_device()
+            epoch_s = probe_epoch_seconds(scale.model_config, scale.training, steps, videos, target)
         self.time_left = BuildTimeLeft(clips, NUM_MODELS, scale.training.max_epochs, epoch_s)
 
     def _show(self, remaining: Remaining, text: str) -> None:

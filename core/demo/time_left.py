@@ -10,20 +10,18 @@ advance (early stopping), so the epochs still expected are revised as each membe
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from core.classes import CLASS_NAMES
 from core.features.store import FeatureSet
+from core.model.network import TemporalModelConfig
 from core.training.estimate import estimate_epoch
 from core.training.eta import Remaining, Stage, TimeLeft
-
-if TYPE_CHECKING:
-    from core.demo.bundle import DemoScale
+from core.training.member import TrainingConfig
 
 STAGES = ("generate", "extract", "train", "evaluate")
 
@@ -81,21 +79,27 @@ class MemberEpochs:
         return sum(ended) + current + waiting * typical
 
 
-def probe_epoch_seconds(scale: DemoScale, device: torch.device) -> float:
+def probe_epoch_seconds(
+    model_config: TemporalModelConfig,
+    training: TrainingConfig,
+    steps: int,
+    videos: Mapping[str, int],
+    device: torch.device,
+) -> float:
     """Seconds per training epoch of a demo member, measured now on features of the build's
     shape (random values: the cost does not depend on them). Under load, training slows down far
     more than clip generation does, so its share of the build is measured, not scaled."""
-    steps, dim = scale.recipe.sequence_length, scale.model_config.feature_dim
+    dim = model_config.feature_dim
     rng = np.random.default_rng(0)
 
-    def split(videos: int) -> FeatureSet:
-        labels = np.arange(videos, dtype=np.int64) % len(CLASS_NAMES)
-        features = rng.standard_normal((videos, steps, dim), dtype=np.float32)
-        names = [str(i) for i in range(videos)]
-        return FeatureSet(features, labels, np.full(videos, steps, np.int32), names, list(CLASS_NAMES), None)
+    def split(count: int) -> FeatureSet:
+        labels = np.arange(count, dtype=np.int64) % len(CLASS_NAMES)
+        features = rng.standard_normal((count, steps, dim), dtype=np.float32)
+        names = [str(i) for i in range(count)]
+        return FeatureSet(features, labels, np.full(count, steps, np.int32), names, list(CLASS_NAMES), None)
 
-    train, val = (split(scale.clips_per_class[name] * len(CLASS_NAMES)) for name in ("train", "val"))
-    return estimate_epoch(train, val, scale.model_config, scale.training, device, batches=2).seconds_per_epoch
+    train, val = (split(videos[name]) for name in ("train", "val"))
+    return estimate_epoch(train, val, model_config, training, device, batches=2).seconds_per_epoch
 
 
 class BuildTimeLeft:

@@ -161,7 +161,11 @@ def test_the_estimate_comes_true_on_recorded_demo_builds(recording: str) -> None
 
 def test_training_is_probed_on_features_of_the_build_shape_without_touching_its_random_streams() -> None:
     before = torch.get_rng_state()
-    seconds = probe_epoch_seconds(SCALES["ci"], torch.device("cpu"))
+    ci = SCALES["ci"]
+    videos = {split: 4 * count for split, count in ci.clips_per_class.items()}
+    seconds = probe_epoch_seconds(
+        ci.model_config, ci.training, ci.recipe.sequence_length, videos, torch.device("cpu")
+    )
     assert seconds > 0 and torch.equal(before, torch.get_rng_state())
     clock = Clock()
     estimate = BuildTimeLeft(clips=10, num_models=2, max_epochs=4, epoch_seconds=seconds, clock=clock)
