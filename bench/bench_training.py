@@ -11,16 +11,35 @@ The ratio is the reference's median seconds per epoch / ours (above 1: ours is f
 epoch of every run is a warm-up and not timed.
 
     python bench/bench_training.py --videos 96 --hidden-dim 128 --lstm-layers 2 --epochs 2 --rounds 2
+
+With --panel-vs-cli PROJECT (a project folder, e.g. a demo build), it measures instead the
+seconds per epoch of a retrain started from the app against `python -m core retrain`, for the
+same member of that project, in one run, while an app-like load runs in this process (the
+background TTA pass: every member over the test split in every TTA mode, again and again):
+
+  cli      `python -m core retrain` as a separate command (its own process);
+  panel    what the app's *Start retraining* does: `RetrainRegistry.submit`, a worker process;
+  thread   the earlier mechanism, for the cause: the same training in a thread of this process,
+           beside the TTA load (shared GIL, and torch's thread count the TTA pass sets to one).
+The form's estimate (`estimate_epoch`, measured here the way the app measures it) is printed
+beside them. Epoch 1 of every run is a warm-up and not counted.
+
+    python bench/bench_training.py --panel-vs-cli . --member 1 --epochs 4 --rounds 2
 """
 
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
@@ -30,11 +49,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from core.classes import CLASS_NAMES
 from core.device import default_device
 from core.evaluation.metrics import compute_metrics
-from core.features.store import FeatureSet
+from core.features.store import FeatureSet, open_features
+from core.model.checkpoints import find_ensemble_checkpoints, load_checkpoint
+from core.model.inference import predict_split
 from core.model.network import TemporalClassifier, TemporalModelConfig
+from core.model.tta import TTA_MODES
+from core.paths import ProjectPaths, features_file_name
 from core.training.batches import SequenceDataset, balanced_sampler
+from core.training.ensemble import load_training_splits
+from core.training.estimate import estimate_epoch
+from core.training.jobs import RetrainRegistry, RetrainRequest, RetrainState
 from core.training.losses import FocalLoss, class_balanced_alpha
 from core.training.member import TrainingConfig, train_member
+from core.training.retrain import plan_retrain, retrain_member
 
 
 def synthetic_split(videos: int, steps: int, dim: int, seed: int) -> FeatureSet:
@@ -142,7 +169,14 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="epochs timed per trainer (after one warm-up)")
     parser.add_argument("--rounds", type=int, default=2, help="ours-then-reference rounds, order alternating")
     parser.add_argument("--device", choices=("cpu", "cuda"))
+    parser.add_argument(
+        "--panel-vs-cli", type=Path, metavar="PROJECT", help="compare the retrain mechanisms instead"
+    )
+    parser.add_argument("--member", type=int, default=1, help="with --panel-vs-cli: the member to retrain")
     args = parser.parse_args()
+    if args.panel_vs_cli is not None:
+        compare_retrain_mechanisms(args.panel_vs_cli, args.member, args.epochs + 1, args.rounds)
+        return
     device = torch.device(args.device) if args.device else default_device()
     train = synthetic_split(args.videos, args.steps, args.dim, seed=1)
     val = synthetic_split(max(args.videos // 4, 4), args.steps, args.dim, seed=2)
@@ -176,6 +210,110 @@ def main() -> None:
     print(f"ours       {ours_s:7.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in ours)})")
     print(f"reference  {reference_s:7.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in reference)})")
     print(f"ratio reference/ours: {reference_s / ours_s:.2f}x")
+
+
+# --- A retrain started from the app against the command line's ---------------------------------
+
+
+class AppLoad:
+    """The app's background TTA pass, repeated in a thread of this process until stopped."""
+
+    def __init__(self, paths: ProjectPaths) -> None:
+        self.models = [load_checkpoint(p, "cpu").model for p in find_ensemble_checkpoints(paths.models_dir)]
+        self.features = paths.features_file("test")
+        self.stop = threading.Event()
+        self.passes = 0
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            with open_features(self.features) as handle:
+                predict_split(self.models, handle, TTA_MODES, device="cpu")
+            self.passes += 1
+
+    def __enter__(self) -> AppLoad:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _epoch_times(rows: list[dict]) -> list[float]:
+    return [float(row["time_s"]) for row in rows][1:]
+
+
+def time_cli(paths: ProjectPaths, member: int, epochs: int, scratch: Path) -> list[float]:
+    out = scratch / f"cli-{time.monotonic_ns()}"
+    command = [
+        sys.executable, "-m", "core", "retrain", "--models", str(paths.models_dir), "--member", str(member),
+        "--features", str(paths.features_dir), "--out", str(out), "--epochs", str(epochs),
+        "--patience", str(epochs + 1), "--device", "cpu",
+    ]  # fmt: skip
+    subprocess.run(command, check=True, capture_output=True, cwd=Path(__file__).resolve().parents[1])
+    return _epoch_times(pd.read_csv(out / "training_metrics.csv").to_dict("records"))
+
+
+def time_panel(paths: ProjectPaths, member: int, epochs: int, scratch: Path) -> list[float]:
+    options = {"max_epochs": epochs, "patience": epochs + 1}
+    request = RetrainRequest(paths.models_dir, paths.features_dir, member, None, options, "cpu")
+    snapshot = RetrainRegistry().submit(request, scratch / "jobs").wait()
+    if snapshot.state is not RetrainState.FINISHED:
+        raise RuntimeError(f"the panel's job ended {snapshot.state}: {snapshot.error}")
+    return _epoch_times(snapshot.rows)
+
+
+def time_thread(paths: ProjectPaths, member: int, epochs: int, scratch: Path) -> list[float]:
+    options = {"max_epochs": epochs, "patience": epochs + 1}
+    out = scratch / f"thread-{time.monotonic_ns()}"
+    plan = plan_retrain(paths.models_dir, member, paths.features_dir, out, options=options)
+    train, val = load_training_splits(paths.features_dir)
+    rows: list[dict] = []
+
+    def work() -> None:
+        cpu = torch.device("cpu")
+        retrain_member(plan, train, val, device=cpu, on_epoch=lambda r: rows.append(r.to_row()))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    return _epoch_times(rows)
+
+
+def form_estimate(paths: ProjectPaths, member: int) -> float:
+    plan = plan_retrain(paths.models_dir, member, paths.features_dir, paths.root / "unused-candidate")
+    train, val = load_training_splits(paths.features_dir)
+    estimate = estimate_epoch(train, val, plan.model_config, plan.config, torch.device("cpu"), batches=2)
+    return estimate.seconds_per_epoch
+
+
+def compare_retrain_mechanisms(project: Path, member: int, epochs: int, rounds: int) -> None:
+    paths = ProjectPaths.at(project)
+    for split in ("train", "val", "test"):
+        if not (paths.features_dir / features_file_name(split)).is_file():
+            raise SystemExit(f"{paths.features_dir}: no {split} features; build one: python -m core demo")
+    timers: dict[str, Callable[[ProjectPaths, int, int, Path], list[float]]] = {
+        "cli": time_cli,
+        "panel": time_panel,
+        "thread": time_thread,
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in timers}
+    with tempfile.TemporaryDirectory(prefix=".bench-", dir=paths.root) as scratch, AppLoad(paths) as load:
+        estimate = form_estimate(paths, member)
+        for round_index in range(rounds):
+            names = list(timers) if round_index % 2 == 0 else list(reversed(timers))
+            for name in names:
+                seconds[name].extend(timers[name](paths, member, epochs, Path(scratch)))
+        passes = load.passes
+    print(f"member {member} of {paths.models_dir}, {epochs} epochs x {rounds} rounds, torch threads "
+          f"{torch.get_num_threads()}, {passes} TTA passes of app load meanwhile")  # fmt: skip
+    medians = {name: float(np.median(values)) for name, values in seconds.items()}
+    for name, values in seconds.items():
+        print(f"{name:7s} {medians[name]:7.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in values)})")
+    print(f"form estimate {estimate:.2f} s/epoch: {estimate / medians['panel']:.2f}x the panel's epochs")
+    print(f"ratio panel/cli: {medians['panel'] / medians['cli']:.2f}x (target at most 1.3x); "
+          f"thread/cli: {medians['thread'] / medians['cli']:.2f}x")  # fmt: skip
 
 
 if __name__ == "__main__":

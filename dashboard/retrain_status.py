@@ -34,7 +34,7 @@ def render_snapshot(snapshot: RetrainSnapshot) -> None:
             args=(snapshot.job_id,),
         )
         return
-    st.warning(f"{_label(snapshot)} stopped when the app restarted; its last finished epoch is kept.")
+    st.warning(f"{_label(snapshot)} stopped before it finished; its last finished epoch is kept.")
     resumed = st.button(
         "Resume retraining", key=f"sidebar_retrain_resume_{snapshot.job_id}", icon=":material/play_arrow:"
     )

@@ -26,7 +26,8 @@ from core.atomic import atomic_write_text
 from core.classes import CLASS_NAMES
 from core.demo.clips import clip_path, plan_clips, write_planned_clips
 from core.demo.collapse import COLLAPSED_MEMBER, collapsed_member_config
-from core.demo.time_left import TimeLeft, describe_time_left
+from core.demo.time_left import BuildTimeLeft, probe_epoch_seconds
+from core.device import default_device
 from core.evaluation.runs import default_run_path, run_evaluation, save_run
 from core.features.extraction import ExtractionOptions, ExtractionProgress, extract_directory
 from core.features.recipe import FeatureRecipe
@@ -36,6 +37,7 @@ from core.model.network import TemporalModelConfig
 from core.model.tta import TTA_MODES
 from core.paths import SPLITS, ProjectPaths
 from core.training.ensemble import train_ensemble
+from core.training.eta import Remaining, describe_remaining
 from core.training.member import TrainingConfig, TrainingProgress
 
 DemoProgress = Callable[[str, float], None]
@@ -47,9 +49,6 @@ across threads round differently with their number (docs/demo.md), and the first
 whatever thread the app runs it, so the build fixes the count: the same seed then gives the same
 bits. One thread also keeps a busy machine from stalling the build: OpenMP threads that wait for
 each other at every operation were measured 20 times slower than one thread under load."""
-# Share of the overall progress bar per stage: each stage's share of the full build's CPU seconds
-# (54 / 54 / 19 / 0.3 s, docs/demo.md), which other jobs on the machine change less than wall time.
-STAGE_WEIGHTS: dict[str, float] = {"generate": 0.42, "extract": 0.42, "train": 0.15, "evaluate": 0.01}
 
 
 class DemoError(ValueError):
@@ -209,22 +208,30 @@ def demo_bundle_present(root: str | Path) -> bool:
 
 
 class _StageProgress:
-    """Maps each stage's own fraction onto one overall 0..1 bar."""
+    """One overall bar for the build, with the time left measured so far."""
 
-    def __init__(self, callback: DemoProgress | None) -> None:
+    def __init__(self, callback: DemoProgress | None, scale: DemoScale, device: torch.device | None) -> None:
         self.callback = callback
-        self.time_left = TimeLeft(STAGE_WEIGHTS)
-        self.offsets: dict[str, float] = {}
-        offset = 0.0
-        for stage, weight in STAGE_WEIGHTS.items():
-            self.offsets[stage] = offset
-            offset += weight
+        clips = sum(scale.clips_per_class.values()) * len(CLASS_NAMES)
+        # Timed only when someone watches: a few training batches, seconds on a loaded machine.
+        epoch_s = None
+        if callback is not None:
+            videos = {split: count * len(CLASS_NAMES) for split, count in scale.clips_per_class.items()}
+            steps = scale.recipe.sequence_length
+            target = device or default_device()
+            epoch_s = probe_epoch_seconds(scale.model_config, scale.training, steps, videos, target)
+        self.time_left = BuildTimeLeft(clips, NUM_MODELS, scale.training.max_epochs, epoch_s)
 
-    def report(self, stage: str, fraction: float, text: str) -> None:
+    def _show(self, remaining: Remaining, text: str) -> None:
         if self.callback is not None:
-            overall = self.offsets[stage] + STAGE_WEIGHTS[stage] * min(max(fraction, 0.0), 1.0)
-            left = describe_time_left(self.time_left.update(stage, fraction))
-            self.callback(f"{text} · {left}", min(overall, 1.0))
+            self.callback(f"{text} · {describe_remaining(remaining)}", self.time_left.fraction_done())
+
+    def report(self, stage: str, done: float, text: str) -> None:
+        """`done` units of `stage`: clips, videos, or (evaluate) its fraction."""
+        self._show(self.time_left.update(stage, done), text)
+
+    def epoch(self, member: int, epoch: int, text: str) -> None:
+        self._show(self.time_left.epoch_done(member, epoch), text)
 
     def finish(self, text: str) -> None:
         if self.callback is not None:
@@ -294,7 +301,7 @@ def _generate_videos(
     ]
 
     def on_clip(done: int, count: int) -> None:
-        stages.report("generate", done / count, f"generating clips {done}/{count}")
+        stages.report("generate", done, f"generating clips {done}/{count}")
 
     write_planned_clips(jobs, workers=render_workers(), progress=on_clip)
     return {split: len(specs) for split, specs in plans.items()}
@@ -307,7 +314,6 @@ def _extract_features(
     device: torch.device | None,
     stages: _StageProgress,
 ) -> list[tuple[str, str]]:
-    total = sum(videos.values())
     skipped: list[tuple[str, str]] = []
     before = 0
     for split in SPLITS:
@@ -315,7 +321,7 @@ def _extract_features(
         def on_video(p: ExtractionProgress, before: int = before, split: str = split) -> None:
             stages.report(
                 "extract",
-                (before + p.done) / total,
+                before + p.done,
                 f"extracting {split} features {p.done}/{videos[split]} ({p.videos_per_s:.1f} videos/s)",
             )
 
@@ -335,14 +341,11 @@ def _train_models(
 ) -> list[Path]:
     train = load_feature_set(paths.features_file("train"))
     val = load_feature_set(paths.features_file("val"))
-    max_epochs = scale.training.max_epochs
 
     def on_epoch(p: TrainingProgress) -> None:
-        # Early stopping makes the true length unknown, so each member counts as max_epochs.
-        fraction = ((p.member - 1) * max_epochs + p.record.epoch) / (p.num_models * max_epochs)
-        stages.report(
-            "train",
-            fraction,
+        stages.epoch(
+            p.member,
+            p.record.epoch,
             f"training model {p.member}/{p.num_models}, epoch {p.record.epoch}: "
             f"val acc {p.record.val_acc:.1f}%",
         )
@@ -398,12 +401,12 @@ def build_demo_bundle(
     paths = ProjectPaths.at(root)
     _check_target_free(paths, overwrite)
     device = torch.device(device) if device is not None else None
-    stages = _StageProgress(progress)
     clock = _StageClock()
-
-    with clock.stage("generate"):
-        videos = _generate_videos(paths, chosen, seed, stages)
     with torch_threads(BUILD_TORCH_THREADS):
+        # Built under the build's thread count: its training probe then times what training will do.
+        stages = _StageProgress(progress, chosen, device)
+        with clock.stage("generate"):
+            videos = _generate_videos(paths, chosen, seed, stages)
         with clock.stage("extract"):
             skipped = _extract_features(paths, chosen, videos, device, stages)
         with clock.stage("train"):

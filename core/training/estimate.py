@@ -1,5 +1,7 @@
 """What an epoch costs before training starts: a few real batches of the member's size on the
-features and device it will train on, timed, and scaled to the epoch's batch count."""
+features and device it will train on, timed (fetching each batch included), and scaled to the
+epoch's batch count. And while a job runs, its time left: the epochs' measured times, smoothed,
+times the epochs still expected (early stopping bounds them)."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import math
 import time
 from dataclasses import dataclass
 
+import pandas as pd
 import torch
 
 from core.features.store import FeatureSet
 from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.training.batches import SequenceDataset, pad_collate
+from core.training.eta import Remaining, smoothed_rate
+from core.training.jobs import JOB_FILE, RetrainSnapshot
 from core.training.losses import FocalLoss, class_balanced_alpha
 from core.training.member import TrainingConfig, training_batches
 
@@ -60,9 +65,13 @@ def _time_train_batches(
     model.train()
     timings = []
     # The first batch pays for allocation and kernel selection; it is not timed.
-    loader = training_batches(train, config, config.base_seed)
-    for x, lengths, labels in itertools.islice(loader, batches + 1):
+    loader = iter(itertools.islice(training_batches(train, config, config.base_seed), batches + 1))
+    while True:
         started = time.perf_counter()
+        batch = next(loader, None)
+        if batch is None:
+            break
+        x, lengths, labels = batch
         optimizer.zero_grad(set_to_none=True)
         loss = criterion(model(x.to(device), lengths), labels.to(device))
         loss.backward()
@@ -118,3 +127,69 @@ def estimate_epoch(
         hidden_dim=model_config.hidden_dim,
         max_epochs=config.max_epochs,
     )
+
+
+def typical_epochs(history: pd.DataFrame) -> float | None:
+    """How many epochs the ensemble's members trained for (their mean), from its history table."""
+    if history.empty or not {"model", "epoch"} <= set(history.columns):
+        return None
+    per_member = pd.to_numeric(history["epoch"], errors="coerce").groupby(history["model"]).max().dropna()
+    return float(per_member.mean()) if not per_member.empty else None
+
+
+def expected_epochs(
+    val_accuracies: list[float], max_epochs: int, patience: int, typical: float | None
+) -> float:
+    """The epoch a run is expected to end at: as long as the members trained (else the most it may),
+    but never before early stopping could end it (the best epoch so far plus the patience, when
+    validation stops improving) and never after `max_epochs`."""
+    done = len(val_accuracies)
+    best = max(range(done), key=lambda i: val_accuracies[i]) + 1 if done else 0
+    earliest = min(best + patience, max_epochs)
+    wanted = typical if typical is not None else max_epochs
+    return float(min(max(wanted, earliest, done), max_epochs))
+
+
+def retrain_time_left(
+    rows: list[dict],
+    *,
+    max_epochs: int,
+    patience: int,
+    typical: float | None,
+    seconds_into_epoch: float,
+) -> Remaining:
+    """Seconds left in a running retrain, from its finished epochs' `time_s`, smoothed; before
+    the first epoch has ended, what is being timed."""
+    if not rows:
+        return Remaining(None, "timing the first epoch")
+    end = expected_epochs([float(row["val_acc"]) for row in rows], max_epochs, patience, typical)
+    rate = float(rows[0]["time_s"])
+    for row in rows[1:]:
+        rate = smoothed_rate(rate, float(row["time_s"]), 1, end)
+    return Remaining(max((end - len(rows)) * rate - seconds_into_epoch, 0.0))
+
+
+def job_time_left(snapshot: RetrainSnapshot, typical: float | None, now: float | None = None) -> Remaining:
+    """A running job's time left; its file was last written when its last epoch ended."""
+    try:
+        ended_at = (snapshot.folder / JOB_FILE).stat().st_mtime
+    except OSError:
+        ended_at = time.time()
+    patience = int(snapshot.request.options.get("patience", TrainingConfig().patience))
+    return retrain_time_left(
+        snapshot.rows,
+        max_epochs=snapshot.max_epochs,
+        patience=patience,
+        typical=typical,
+        seconds_into_epoch=max((time.time() if now is None else now) - ended_at, 0.0),
+    )
+
+
+def measured_epoch_seconds(snapshots: list[RetrainSnapshot], device: str) -> tuple[float, int] | None:
+    """The median epoch time of the newest job (on `device`) that finished an epoch, and how many
+    epochs it is measured on: a better guess than a few timed batches once one exists."""
+    for snapshot in snapshots:
+        times = [float(row["time_s"]) for row in snapshot.rows if "time_s" in row]
+        if snapshot.request.device == device and times:
+            return float(pd.Series(times).median()), len(times)
+    return None

@@ -32,6 +32,8 @@ MAX_MEMBER = 9999
 MAX_SEED = 2**32 - 1
 """Seeds (and any other whole-number setting) fit in 32 bits, what every generator training seeds
 accepts."""
+MAX_PID = 2**22
+"""Linux's ceiling for pid_max: the worker's pid recorded in a job file."""
 _DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?")
 _ROW_FIELDS = ("model", "epoch", "train_loss", "train_acc", "train_f1", "val_loss", "val_acc", "val_f1", "lr",
                "time_s")  # fmt: skip
@@ -215,6 +217,7 @@ def check_job_document(document: Any, folder: Path, states: Collection[str]) -> 
     _check_request(document.get("request"))
     _whole(document, "max_epochs", 0, MAX_EPOCHS)
     _whole(document, "seed", 0, MAX_SEED, optional=True)
+    _whole(document, "pid", 1, MAX_PID, optional=True)
     for key in ("error", "started_utc"):
         if document.get(key) is not None and not isinstance(document[key], str):
             raise ValueError(f"'{key}' should be text")

@@ -1,28 +1,36 @@
-"""Retraining in the background, with the mechanics of evaluation runs (a worker thread, a locked
-snapshot, cancellation between batches) plus a progress file, so the job outlives the app.
+"""Retraining in the background: each job trains in its own process (`core.training.job_process`),
+so it runs at the command line's speed, never competes with the app's threads for the GIL or
+torch's thread pool, and outlives the app.
 
-Each job owns a folder `runs/retrain/<job id>/`: `job.json` (request, state, one row per finished
-epoch) and `candidate/`, the retrain `--out`. A job whose file says it was running but that no
-worker of this process holds was stopped by an app restart; resuming it continues the candidate
-from its last finished epoch. Nothing here knows about Streamlit.
+Each job owns a folder `runs/retrain/<job id>/`: `job.json` (request, state, the worker's pid, one
+row per finished epoch; only the worker writes it once it runs), `candidate/`, the retrain `--out`,
+`worker.lock`, held (flock) by the worker for as long as it lives, and `worker.log`, its output.
+A job whose file says it is running but whose lock nobody holds lost its process (killed, or the
+machine restarted); resuming it continues the candidate from its last finished epoch. Cancelling
+sends the worker SIGTERM; it stops before the next batch and records that it was cancelled.
+Nothing here knows about Streamlit.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from core.atomic import atomic_write_text
 from core.paths import RETRAIN_PROVENANCE_JSON
-from core.training.ensemble import load_training_splits
 from core.training.job_file import (
     JOB_FILE,
     JOB_FORMAT,
@@ -34,10 +42,14 @@ from core.training.job_file import (
     remove_job_folder,
     unreadable_jobs,
 )
-from core.training.member import EpochRecord, TrainingConfig, TrainingStopped
-from core.training.retrain import plan_retrain, retrain_member
+from core.training.member import TrainingConfig
 
 CANDIDATE_DIR = "candidate"
+WORKER_LOCK = "worker.lock"
+WORKER_LOG = "worker.log"
+WORKER_MODULE = "core.training.job_process"
+# Where `core` is importable from: the worker runs the same code as the app.
+_CODE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class RetrainState(StrEnum):
@@ -46,7 +58,8 @@ class RetrainState(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     STOPPED = "stopped"
-    """It was running when the app went away; its folder holds the last finished epoch."""
+    """Its process ended before the job did (killed, or the machine restarted); its folder holds
+    the last finished epoch."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,7 @@ class RetrainSnapshot:
     seed: int | None = None
     error: str | None = None
     started_utc: str = ""
+    pid: int | None = None
 
     @property
     def active(self) -> bool:
@@ -127,6 +141,7 @@ class RetrainSnapshot:
             "seed": self.seed,
             "error": self.error,
             "started_utc": self.started_utc,
+            "pid": self.pid,
         }
 
 
@@ -153,84 +168,123 @@ def load_job(folder: Path, *, live: bool = False) -> RetrainSnapshot:
         seed=data.get("seed"),
         error=data.get("error"),
         started_utc=data.get("started_utc") or "",
+        pid=data.get("pid"),
     )
     if live:
         return snapshot
     if (folder / CANDIDATE_DIR / RETRAIN_PROVENANCE_JSON).is_file():
         # The candidate's files landed (together) before the job file could say so.
         return replace(snapshot, state=RetrainState.FINISHED, error=None)
-    if state is RetrainState.RUNNING:
-        return replace(snapshot, state=RetrainState.STOPPED, error="the app stopped while it was training")
+    if state is RetrainState.RUNNING and not worker_alive(folder):
+        ended = "its training process ended before it finished"
+        return replace(snapshot, state=RetrainState.STOPPED, error=ended)
     return snapshot
 
 
-class RetrainJob:
-    """One candidate trained in a daemon thread; `cancel()` stops it before the next batch."""
+def worker_alive(folder: Path) -> bool:
+    """True while a worker process holds the job's lock (a lock, not a pid: pids are reused)."""
+    try:
+        fd = os.open(Path(folder) / WORKER_LOCK, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
-    def __init__(self, snapshot: RetrainSnapshot) -> None:
-        self._snapshot = snapshot
-        self._lock = threading.Lock()
-        self._cancel = threading.Event()
-        self._thread = threading.Thread(target=self._work, name=f"retrain-{snapshot.job_id}", daemon=True)
+
+def _worker_environment() -> dict[str, str]:
+    paths = [str(_CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
+
+
+def spawn_worker(folder: Path) -> subprocess.Popen:
+    """Start the worker on `folder`'s job. The lock is taken here and handed to the child, so the
+    job counts as alive from the first instant; a second start of the same job is refused."""
+    fd = os.open(Path(folder) / WORKER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(f"{folder}: that job is running") from None
+        with open(Path(folder) / WORKER_LOG, "ab") as log:
+            return subprocess.Popen(
+                [sys.executable, "-m", WORKER_MODULE, str(folder)],
+                pass_fds=(fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_worker_environment(),
+                cwd=_CODE_ROOT,
+                # Its own session: a Ctrl-C meant for the app does not cut the job short.
+                start_new_session=True,
+            )
+    finally:
+        # The child's inherited descriptor keeps the lock until the child exits.
+        os.close(fd)
+
+
+def is_worker_of(pid: int, folder: Path) -> bool:
+    """True when process `pid` runs this module's worker on `folder` (read from /proc; where
+    there is no /proc, nothing is confirmed)."""
+    try:
+        arguments = Path(f"/proc/{int(pid)}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return False
+    return WORKER_MODULE.encode() in arguments and str(folder).encode() in arguments
+
+
+class RetrainJob:
+    """The handle of one job's worker process: its snapshot is what the worker last wrote."""
+
+    def __init__(self, folder: Path, process: subprocess.Popen | None = None) -> None:
+        self.folder = Path(folder)
+        self._process = process
 
     @property
     def job_id(self) -> str:
-        return self._snapshot.job_id
-
-    def start(self) -> RetrainJob:
-        self._update(state=RetrainState.RUNNING, error=None)
-        self._thread.start()
-        return self
-
-    def cancel(self) -> None:
-        self._cancel.set()
+        return self.folder.name
 
     def snapshot(self) -> RetrainSnapshot:
-        with self._lock:
-            return self._snapshot
+        if self._process is not None:
+            self._process.poll()  # reaps an ended child
+        snapshot = read_job(self.folder)
+        if snapshot is None:
+            raise ValueError(f"{self.folder / JOB_FILE}: the job file is unreadable")
+        return snapshot
+
+    def alive(self) -> bool:
+        return worker_alive(self.folder)
+
+    def cancel(self) -> None:
+        """Ask the worker to stop before its next batch (SIGTERM); it records the cancellation."""
+        if not self.alive():
+            return
+        pid = self._process.pid if self._process is not None else self.snapshot().pid
+        # A pid read back from the job file is only signalled when it is this job's worker: the
+        # file is untrusted, and pids are reused.
+        if pid is not None and (self._process is not None or is_worker_of(pid, self.folder)):
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
     def wait(self, timeout_s: float | None = None) -> RetrainSnapshot:
-        self._thread.join(timeout_s)
+        """The snapshot once the worker has ended, or after `timeout_s`."""
+        if self._process is not None:
+            with suppress(subprocess.TimeoutExpired):
+                self._process.wait(timeout_s)
+        else:
+            deadline = None if timeout_s is None else time.monotonic() + timeout_s
+            while self.alive() and (deadline is None or time.monotonic() < deadline):
+                time.sleep(0.1)
         return self.snapshot()
 
-    def _update(self, **changes: Any) -> None:
-        with self._lock:
-            self._snapshot = replace(self._snapshot, **changes)
-            document = json.dumps(self._snapshot.to_dict(), indent=1)
-        atomic_write_text(self._snapshot.folder / JOB_FILE, document + "\n")
 
-    def _on_epoch(self, record: EpochRecord) -> None:
-        rows = [row for row in self.snapshot().rows if row["epoch"] < record.epoch]
-        self._update(rows=[*rows, record.to_row()])
-
-    def _work(self) -> None:
-        request = self._snapshot.request
-        try:
-            plan = plan_retrain(
-                request.models_dir,
-                request.member,
-                request.features_dir,
-                self._snapshot.candidate_dir,
-                seed=request.seed,
-                options=request.training_options(),
-            )
-            self._update(seed=plan.seed, max_epochs=plan.config.max_epochs)
-            train, val = load_training_splits(request.features_dir)
-            retrain_member(
-                plan,
-                train,
-                val,
-                device=torch.device(request.device),
-                on_epoch=self._on_epoch,
-                should_stop=self._cancel.is_set,
-            )
-        except TrainingStopped:
-            self._update(state=RetrainState.CANCELLED)
-        # The worker is the last place an error can be caught; it is shown in the app, not lost.
-        except Exception as exc:
-            self._update(state=RetrainState.FAILED, error=f"{type(exc).__name__}: {exc}")
-        else:
-            self._update(state=RetrainState.FINISHED)
+def write_job(snapshot: RetrainSnapshot) -> None:
+    document = json.dumps(snapshot.to_dict(), indent=1)
+    atomic_write_text(snapshot.folder / JOB_FILE, document + "\n")
 
 
 def new_job_id(member: int) -> str:
@@ -238,7 +292,7 @@ def new_job_id(member: int) -> str:
 
 
 class RetrainRegistry:
-    """Every retrain job of this process, and the folders of earlier ones under `root`."""
+    """The retrain jobs this app started or found running, and the folders of earlier ones."""
 
     def __init__(self) -> None:
         self._jobs: dict[str, RetrainJob] = {}
@@ -253,7 +307,7 @@ class RetrainRegistry:
             job_id, folder, request, RetrainState.RUNNING, [], max_epochs,
             started_utc=datetime.now(UTC).isoformat(timespec="seconds"),
         )  # fmt: skip
-        return self._start(RetrainJob(snapshot))
+        return self._start(snapshot)
 
     def resume(self, folder: Path) -> RetrainJob:
         """Continue a stopped, cancelled or failed job from its last finished epoch."""
@@ -262,15 +316,23 @@ class RetrainRegistry:
             raise ValueError(f"{folder}: no interrupted retrain job to resume")
         request = snapshot.request
         check_folders_inside_project(folder, {"models": request.models_dir, "features": request.features_dir})
-        running = self.get(snapshot.job_id)
-        if running is not None and running.snapshot().active:
+        if worker_alive(folder):
             raise ValueError(f"{folder}: that job is running")
-        return self._start(RetrainJob(snapshot))
+        return self._start(replace(snapshot, state=RetrainState.RUNNING, error=None, pid=None))
 
-    def _start(self, job: RetrainJob) -> RetrainJob:
+    def _start(self, snapshot: RetrainSnapshot) -> RetrainJob:
+        """Record the job as running, then hand it to a worker process (the only writer of its
+        file from then on)."""
+        write_job(snapshot)
+        try:
+            process = spawn_worker(snapshot.folder)
+        except OSError as exc:
+            write_job(replace(snapshot, state=RetrainState.FAILED, error=f"cannot start its process: {exc}"))
+            raise ValueError(f"{snapshot.folder}: cannot start the training process ({exc})") from None
+        job = RetrainJob(snapshot.folder, process)
         with self._lock:
             self._jobs[job.job_id] = job
-        return job.start()
+        return job
 
     def get(self, job_id: str) -> RetrainJob | None:
         with self._lock:
@@ -285,11 +347,18 @@ class RetrainRegistry:
         """Every job under `root`, newest first: live ones from their worker, others from file."""
         found = []
         for folder in job_folders(Path(root)):
-            job = self.get(folder.name)
-            snapshot = job.snapshot() if job is not None else read_job(folder)
-            if snapshot is not None:
-                found.append(snapshot)
+            snapshot = read_job(folder)
+            if snapshot is None:
+                continue
+            if snapshot.active:
+                self._adopt(folder)
+            found.append(snapshot)
         return found
+
+    def _adopt(self, folder: Path) -> None:
+        """A worker started by an earlier app process gets a handle, so it can be cancelled."""
+        with self._lock:
+            self._jobs.setdefault(folder.name, RetrainJob(folder))
 
     def active(self, root: Path) -> list[RetrainSnapshot]:
         return [s for s in self.snapshots(root) if s.active]

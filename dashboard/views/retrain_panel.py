@@ -13,6 +13,8 @@ import torch
 from core.evaluation.collapse import member_number
 from core.model.checkpoints import find_ensemble_checkpoints
 from core.paths import checkpoint_file_name
+from core.training.estimate import job_time_left, measured_epoch_seconds, typical_epochs
+from core.training.eta import describe_remaining
 from core.training.history import class_f1_over_epochs, load_history_source
 from core.training.jobs import RetrainRequest, RetrainSnapshot, RetrainState, discard_job
 from core.training.retrain import MemberRecipe
@@ -59,11 +61,26 @@ def render_cost(context: DashboardContext, number: int, device: str, max_epochs:
         st.warning(f"Cannot time an epoch: {plain(exc)}")
         return
     where = "GPU" if estimate.device == "cuda" else "CPU"
+    earlier = measured_epoch_seconds(member_jobs(context, number), device)
+    if earlier is not None:
+        per_epoch, epochs = earlier
+        how = f"the median of the {epochs} epochs the last retraining of this member ran here"
+    else:
+        per_epoch = estimate.seconds_per_epoch
+        how = (
+            f"measured on {estimate.measured_batches} training batches of this member's size on these "
+            f"features: {estimate.train_batches} training and {estimate.val_batches} validation batches "
+            "per epoch"
+        )
+    typical = members_typical_epochs(context)
+    likely = (
+        f"; the members trained {typical:.0f} epochs on average, about {_duration(per_epoch * typical)}"
+        if typical
+        else ""
+    )
     st.markdown(
-        f"**Cost:** about **{_duration(estimate.seconds_per_epoch)} per epoch** on this {where} "
-        f"(measured on {estimate.measured_batches} training batches of this member's size on these "
-        f"features: {estimate.train_batches} training and {estimate.val_batches} validation batches per "
-        f"epoch), so at most {_duration(estimate.seconds_per_epoch * max_epochs)} for {max_epochs} epochs."
+        f"**Cost:** about **{_duration(per_epoch)} per epoch** on this {where} ({how}), so at most "
+        f"{_duration(per_epoch * max_epochs)} for {max_epochs} epochs{likely}."
     )
     if estimate.gpu_recommended:
         st.warning(
@@ -162,16 +179,26 @@ def render_curves(context: DashboardContext, job: RetrainSnapshot, number: int, 
     st.plotly_chart(figure, key=f"retrain_curves_{job.job_id}")
 
 
+def members_typical_epochs(context: DashboardContext) -> float | None:
+    paths = context.paths
+    source = load_history_source(paths.training_metrics_csv, find_ensemble_checkpoints(paths.models_dir))
+    return typical_epochs(source.table)
+
+
 def live_job(context: DashboardContext, job_id: str, number: int, class_index: int) -> None:
     registry = retrain_registry()
     running = registry.get(job_id)
-    if running is None or not running.snapshot().active:
+    job = running.snapshot() if running is not None else None
+    if job is None or not job.active:
         st.rerun(scope="app")
-    job = running.snapshot()  # type: ignore[union-attr]
+        return
+    typical = members_typical_epochs(context)
+    left = describe_remaining(job_time_left(job, typical))
+    expected = f"; the members trained {typical:.0f} epochs on average" if typical else ""
     st.progress(
         job.fraction,
         text=f"Training the candidate (seed {job.seed}): epoch {len(job.rows)} of "
-        f"{job.max_epochs} at most (early stopping may end it sooner)",
+        f"{job.max_epochs} at most{expected} · {left}",
     )
     render_curves(context, job, number, class_index)
     st.button(
@@ -188,7 +215,7 @@ def render_ended(context: DashboardContext, job: RetrainSnapshot, number: int, c
         render_candidate(context, job, number, class_index)
         return
     words = {
-        RetrainState.STOPPED: "stopped (the app restarted while it trained)",
+        RetrainState.STOPPED: "stopped (its training process ended before it finished)",
         RetrainState.CANCELLED: "was cancelled",
         RetrainState.FAILED: "failed",
     }

@@ -42,8 +42,9 @@ def test_a_job_cut_by_a_restart_is_reported_stopped_and_resumes(stopped_job: Pat
     at = open_page(stopped_job, monkeypatch, COLLAPSE_PAGE)
     assert at.selectbox(key="collapse_member").value == "best_ensemble_model_1"
     warnings = [w.value for w in at.warning]
-    assert any("retraining of Model 1 stopped (the app restarted while it trained)" in w for w in warnings)
-    assert any("Retraining Model 1, seed 46 stopped when the app restarted" in w for w in warnings)
+    stopped = "retraining of Model 1 stopped (its training process ended before it finished)"
+    assert any(stopped in w for w in warnings)
+    assert any("Retraining Model 1, seed 46 stopped before it finished" in w for w in warnings)
     assert not any("Candidate ready" in s.value for s in at.success)
     at.button(key=next(b.key for b in at.button if b.key.startswith("retrain_resume_"))).click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -1,7 +1,9 @@
-"""Retraining in the background (cancel, stop by an app restart, resume), the epoch-time
-estimate, and promotion with backups."""
+"""Retraining in the background, each job in its own process (cancel ends it, a restarted app
+finds it running, a killed one resumes), the epoch-time estimate, and promotion with backups."""
 
 import json
+import os
+import signal
 import time
 
 import pandas as pd
@@ -13,13 +15,22 @@ from core.model.prediction_cache import file_fingerprint
 from core.paths import RETRAIN_STATE
 from core.training.ensemble import load_training_splits
 from core.training.estimate import estimate_epoch
-from core.training.jobs import JOB_FILE, RetrainRegistry, RetrainRequest, RetrainState, discard_job, read_job
+from core.training.jobs import (
+    JOB_FILE,
+    RetrainRegistry,
+    RetrainRequest,
+    RetrainState,
+    discard_job,
+    read_job,
+    worker_alive,
+)
 from core.training.member import TrainingError
 from core.training.promote import promote_candidate
 from core.training.retrain import member_recipe
 from tests.factories import write_features, write_project
 
 OPTIONS = {"max_epochs": 3, "patience": 10, "batch_size": 4}
+LONG = {"max_epochs": 40, "patience": 40, "batch_size": 4}
 
 
 @pytest.fixture
@@ -140,3 +151,53 @@ def test_a_job_file_naming_folders_outside_the_project_is_not_resumed(project, t
     (folder / JOB_FILE).write_text(json.dumps({**document, "state": "running"}))
     with pytest.raises(ValueError, match="is outside the project"):
         RetrainRegistry().resume(folder)
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_a_restarted_app_finds_the_job_running_and_its_cancel_ends_the_process(project):
+    root = project / "runs" / "retrain"
+    job = RetrainRegistry().submit(_request(project, options=LONG), root)
+    _wait_for(lambda: len(job.snapshot().rows) >= 1)
+    pid = job.snapshot().pid
+    assert pid is not None and pid != os.getpid()
+
+    restarted = RetrainRegistry()
+    (running,) = restarted.active(root)
+    assert running.job_id == job.job_id and running.pid == pid
+    restarted.cancel(job.job_id)
+    ended = job.wait(60)
+    assert ended.state is RetrainState.CANCELLED and ended.resumable
+    assert _process_gone(pid) and not worker_alive(ended.folder)
+    assert 1 <= len(ended.rows) < 40
+
+
+def test_a_job_whose_process_was_killed_is_shown_stopped_and_resumes(project):
+    registry, root = RetrainRegistry(), project / "runs" / "retrain"
+    job = registry.submit(_request(project), root)
+    _wait_for(lambda: len(job.snapshot().rows) >= 1)
+    os.kill(job.snapshot().pid, signal.SIGKILL)
+    killed = job.wait(60)
+    assert killed.state is RetrainState.STOPPED and killed.resumable and not killed.has_candidate
+    assert "process ended before it finished" in killed.error
+    (listed,) = RetrainRegistry().snapshots(root)
+    assert listed.state is RetrainState.STOPPED
+    finished = registry.resume(killed.folder).wait(120)
+    assert finished.state is RetrainState.FINISHED and finished.has_candidate, finished.error
+    assert [row["epoch"] for row in finished.rows] == [1, 2, 3]
+
+
+def test_a_running_job_cannot_be_started_twice(project):
+    registry, root = RetrainRegistry(), project / "runs" / "retrain"
+    job = registry.submit(_request(project, options=LONG), root)
+    _wait_for(lambda: len(job.snapshot().rows) >= 1)
+    with pytest.raises(ValueError, match="no interrupted retrain job to resume"):
+        registry.resume(job.folder)
+    job.cancel()
+    assert job.wait(60).state is RetrainState.CANCELLED
