@@ -6,21 +6,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from core.commands.cluster import add_engine_flags, import_ray_module
-from core.evaluation.runs import (
-    SplitEngine,
-    apply_swaps,
-    check_run_outputs,
-    parse_swap,
-    resolve_checkpoint_paths,
-    run_evaluation,
-    save_run,
-)
-from core.model.inference import DEFAULT_BATCH_SIZE
-from core.model.tta import TTA_MODES
+from core.model.config import DEFAULT_BATCH_SIZE, TTA_MODES
+
+if TYPE_CHECKING:
+    from core.evaluation.runs import SplitEngine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,6 +55,18 @@ def ray_engine(args: argparse.Namespace) -> SplitEngine:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch and h5py load only when the command runs, never for --help or a flag error.
+    from tqdm import tqdm
+
+    from core.evaluation.runs import (
+        apply_swaps,
+        check_run_outputs,
+        parse_swap,
+        resolve_checkpoint_paths,
+        run_evaluation,
+        save_run,
+    )
+
     engine = ray_engine(args) if args.engine == "ray" else None
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
     paths, swaps = apply_swaps(paths, dict(parse_swap(text) for text in args.swap))

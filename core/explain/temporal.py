@@ -18,12 +18,9 @@ import numpy as np
 import torch
 from captum.attr import IntegratedGradients, Occlusion
 
+from core.explain.methods import ATTENTION, INTEGRATED_GRADIENTS, METHODS, OCCLUSION
 from core.explain.predictor import ExplainedPredictor
 
-OCCLUSION = "occlusion"
-INTEGRATED_GRADIENTS = "integrated_gradients"
-ATTENTION = "attention"
-METHODS: tuple[str, ...] = (OCCLUSION, INTEGRATED_GRADIENTS, ATTENTION)
 IG_STEPS = 32
 # Occluded copies run through the model at once: enough to fill a batch, few enough for 73 steps
 # of a full-size member to stay within a few hundred MB.

@@ -7,37 +7,13 @@ video's prediction does not depend on the other videos in its batch.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
-
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from core.model.config import TemporalModelConfig
+
 CLASSIFIER_WIDTHS: tuple[int, int, int] = (768, 512, 256)
-
-
-@dataclass(frozen=True)
-class TemporalModelConfig:
-    feature_dim: int = 1280
-    hidden_dim: int = 768
-    num_classes: int = 4
-    num_lstm_layers: int = 4
-    num_attention_heads: int = 12
-    dropout: float = 0.4
-    bidirectional: bool = True
-
-    @property
-    def lstm_out(self) -> int:
-        return self.hidden_dim * 2 if self.bidirectional else self.hidden_dim
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TemporalModelConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 def _classifier_head(in_dim: int, num_classes: int, dropout: float) -> nn.Sequential:
