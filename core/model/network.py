@@ -12,6 +12,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from core.model.config import TemporalModelConfig
+from core.model.padded_lstm import lstm_over_padded
 
 CLASSIFIER_WIDTHS: tuple[int, int, int] = (768, 512, 256)
 
@@ -80,11 +81,14 @@ class TemporalClassifier(nn.Module):
 
     def _encode(self, projected: torch.Tensor, lengths: torch.Tensor, max_len: int) -> torch.Tensor:
         if bool((lengths == max_len).all()):
-            # No padding: the unpacked LSTM is the same computation and ~15% faster on CPU.
+            # No padding: one fused call over both directions and every layer.
             output, _ = self.lstm(projected)
             return output
-        # Packing keeps the backward LSTM direction from reading the padding before the real steps.
-        packed = pack_padded_sequence(projected, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        output, _ = self.lstm(packed)
-        unpacked, _ = pad_packed_sequence(output, batch_first=True, total_length=max_len)
-        return unpacked
+        if projected.is_cuda:
+            # cuDNN runs packed sequences natively; packing keeps the backward direction from
+            # reading the padding before the real steps.
+            packed = pack_padded_sequence(projected, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            output, _ = self.lstm(packed)
+            unpacked, _ = pad_packed_sequence(output, batch_first=True, total_length=max_len)
+            return unpacked
+        return lstm_over_padded(self.lstm, projected, lengths)
