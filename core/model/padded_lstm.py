@@ -1,8 +1,8 @@
 """An nn.LSTM over right-padded sequences, exact on every real step, without packing.
 
 Padding at the end never reaches a forward direction's real steps, but a backward direction would
-read it first. Packing avoids that, at a cost: on CPU a packed pass runs torch's step-by-step
-kernel, about three times slower than the fused one (docs/benchmarks.md). Here each layer runs
+read it first. Packing avoids that, at a cost: on CPU a packed pass leaves the fused kernel for a
+step-by-step one (bench/bench_training.py, docs/retrain.md). Here each layer runs
 its forward direction on the sequences as they are and its backward direction on each sequence
 reversed within its own length (the padding stays at the end), both through the fused kernel with
 the module's own weights, so the parameters and their names are the module's.
