@@ -11,7 +11,8 @@ centring). What is timed, per stage:
             5k vectors, inverted lists above)
   labels    cleanlab's confident learning on test (`core.audit.label_issues.label_issues`)
   slices    per-slice scores of 5 predictors on both splits (`core.audit.slices.slice_rows`)
-  map       the page's 2-D map (`core.audit.embedding_map.embedding_map`, sampled to its cap)
+  map       the page's 2-D map (`core.audit.embedding_map.embedding_map`): every video up to
+            100k drawn, UMAP on a 10k sample, the rest placed by their nearest sampled videos
 Probabilities are synthetic (the labels' class made likely, 2% of test labels flipped): inference
 at scale is bench/bench_scale.py's subject, and the audit reuses the app's prediction cache.
 

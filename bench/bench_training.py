@@ -2,13 +2,19 @@
 like the original's, on the same data, the same member size and the same device, in one run.
 
   ours       core.training.member.train_member: class-balanced batches padded to their longest
-             sequence, padding masked (packed LSTM, key_padding_mask, masked pooling), cosine
+             sequence, padding masked (each LSTM direction run unpacked with the backward one on
+             sequences reversed within their length, key_padding_mask, masked pooling), cosine
              restarts stepped by epoch fractions;
   reference  the original's loop: every batch padded to the file's full length and run unmasked,
              CosineAnnealingWarmRestarts(T_0=20, T_mult=2) stepped once per batch, otherwise the
              same sampler, augmentation, focal loss, AdamW and gradient clipping.
 The ratio is the reference's median seconds per epoch / ours (above 1: ours is faster); the first
-epoch of every run is a warm-up and not timed.
+epoch of every run is a warm-up and not timed. The CPU-time ratio compares whole runs' process CPU
+seconds, steadier than wall time while other jobs load the machine.
+
+--shorter-share sets the share of videos shorter than the full length: 0.25 is shaped like the
+original's features, 0 gives every video all 73 steps (the training augmentation still drops steps
+from half the sequences, so batches mix lengths either way).
 
     python bench/bench_training.py --videos 96 --hidden-dim 128 --lstm-layers 2 --epochs 2 --rounds 2
 
@@ -64,13 +70,12 @@ from core.training.member import TrainingConfig, train_member
 from core.training.retrain import plan_retrain, retrain_member
 
 
-def synthetic_split(videos: int, steps: int, dim: int, seed: int) -> FeatureSet:
-    """Most videos fill every step (64 decoded frames give 73); a fifth are shorter clips."""
+def synthetic_split(videos: int, steps: int, dim: int, seed: int, shorter_share: float) -> FeatureSet:
+    """Most videos fill every step (64 decoded frames give 73); `shorter_share` are shorter clips."""
     rng = np.random.default_rng(seed)
     labels = np.arange(videos) % len(CLASS_NAMES)
-    lengths = np.where(rng.random(videos) < 0.8, steps, rng.integers(steps // 4, steps, videos)).astype(
-        np.int32
-    )
+    shorter = rng.random(videos) < shorter_share
+    lengths = np.where(shorter, rng.integers(steps // 4, steps, videos), steps).astype(np.int32)
     centres = rng.normal(size=(len(CLASS_NAMES), dim)).astype(np.float32)
     features = np.zeros((videos, steps, dim), dtype=np.float32)
     for i, (label, length) in enumerate(zip(labels, lengths, strict=True)):
@@ -161,6 +166,9 @@ def main() -> None:
     )
     parser.add_argument("--videos", type=int, default=192, help="training videos (validation: a quarter)")
     parser.add_argument("--steps", type=int, default=73, help="stored time steps (73 for 64 frames)")
+    parser.add_argument(
+        "--shorter-share", type=float, default=0.25, help="share of videos shorter than --steps"
+    )
     parser.add_argument("--dim", type=int, default=1280)
     parser.add_argument("--hidden-dim", type=int, default=128)
     parser.add_argument("--lstm-layers", type=int, default=2)
@@ -178,8 +186,10 @@ def main() -> None:
         compare_retrain_mechanisms(args.panel_vs_cli, args.member, args.epochs + 1, args.rounds)
         return
     device = torch.device(args.device) if args.device else default_device()
-    train = synthetic_split(args.videos, args.steps, args.dim, seed=1)
-    val = synthetic_split(max(args.videos // 4, 4), args.steps, args.dim, seed=2)
+    train = synthetic_split(args.videos, args.steps, args.dim, seed=1, shorter_share=args.shorter_share)
+    val = synthetic_split(
+        max(args.videos // 4, 4), args.steps, args.dim, seed=2, shorter_share=args.shorter_share
+    )
     model_config = TemporalModelConfig(
         feature_dim=args.dim,
         hidden_dim=args.hidden_dim,
@@ -188,18 +198,24 @@ def main() -> None:
         num_classes=len(CLASS_NAMES),
     )
     config = TrainingConfig(max_epochs=args.epochs + 1, patience=args.epochs + 2, batch_size=args.batch_size)
-    sizes = f"{args.videos} train / {val.num_videos} val videos of {args.steps}x{args.dim}"
+    shorter = f"{np.mean(train.num_frames < args.steps):.0%} shorter"
+    sizes = f"{args.videos} train / {val.num_videos} val videos of {args.steps}x{args.dim}, {shorter}"
     member = f"member H{args.hidden_dim}x{args.lstm_layers}L, batch {args.batch_size}"
     print(f"device {device}, torch threads {torch.get_num_threads()}; {sizes}; {member}")
     ours: list[float] = []
     reference: list[float] = []
+    cpu: dict[str, list[float]] = {"ours": [], "reference": []}
 
     def time_ours() -> None:
+        started = time.process_time()
         result = train_member(train, val, model_config=model_config, config=config, device=device)
+        cpu["ours"].append(time.process_time() - started)
         ours.extend(result.history["time_s"][1:])
 
     def time_reference() -> None:
+        started = time.process_time()
         reference.extend(reference_epochs(train, val, model_config, config, device)[1:])
+        cpu["reference"].append(time.process_time() - started)
 
     # Rounds alternate which trainer goes first, so a load change on a shared machine hits both.
     for round_index in range(args.rounds):
@@ -210,6 +226,14 @@ def main() -> None:
     print(f"ours       {ours_s:7.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in ours)})")
     print(f"reference  {reference_s:7.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in reference)})")
     print(f"ratio reference/ours: {reference_s / ours_s:.2f}x")
+    # CPU seconds of whole runs (warm-up epoch included) are what each trainer itself spent, which
+    # other jobs on a shared machine inflate far less than wall seconds.
+    cpu_ours, cpu_reference = float(np.median(cpu["ours"])), float(np.median(cpu["reference"]))
+    print(
+        f"CPU s per run (all threads, {config.max_epochs} epochs): "
+        f"ours {cpu_ours:.1f}, reference {cpu_reference:.1f}"
+    )
+    print(f"ratio reference/ours, CPU time: {cpu_reference / cpu_ours:.2f}x")
 
 
 # --- A retrain started from the app against the command line's ---------------------------------

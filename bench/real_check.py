@@ -19,7 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.classes import CLASS_NAMES
-from core.commands.classify import classify_clip, ensemble_recipe
+from core.commands.classify_run import classify_clip
+from core.evaluation.clip_recipe import ensemble_recipe
 from core.evaluation.runs import resolve_checkpoint_paths
 from core.model.ensemble import load_ensemble
 

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from core.audit.settings import NEAR_DUPLICATE_SIMILARITY
+
 ProgressCallback = Callable[[int, int], None]
-NEAR_DUPLICATE_SIMILARITY = 0.95
-"""Cosine similarity of centred, time-averaged frame features above which two videos count as
-near-identical (a copy, a re-encode, a trim); see docs/data_explorer.md."""
 MATCHES_PER_VIDEO = 10
 """Neighbours looked up per video: a video with more near-copies lists its 10 closest."""
 EXACT_SEARCH_LIMIT = 5_000

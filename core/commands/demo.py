@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tqdm import tqdm
-
-from core.demo.bundle import SCALES, build_demo_bundle
+from core.demo.scales import SCALES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch, OpenCV and the backbone load only when the command runs, never for --help or a flag error.
+    from tqdm import tqdm
+
+    from core.demo.bundle import build_demo_bundle
+
     with tqdm(
         total=1000, desc="demo", unit="‰", file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}"
     ) as bar:

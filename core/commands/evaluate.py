@@ -7,23 +7,13 @@ import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING
 
 from core.commands.cluster import add_engine_flags, import_ray_module
-from core.evaluation.runs import (
-    EvaluationError,
-    SplitEngine,
-    apply_swaps,
-    check_run_outputs,
-    parse_swap,
-    resolve_checkpoint_paths,
-    run_evaluation,
-    save_run,
-)
-from core.model.checkpoints import CheckpointError, load_checkpoint
-from core.model.inference import DEFAULT_BATCH_SIZE
-from core.model.tta import TTA_MODES
+from core.model.config import DEFAULT_BATCH_SIZE, TTA_MODES
+
+if TYPE_CHECKING:
+    from core.evaluation.runs import SplitEngine
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,6 +57,8 @@ def ray_engine(args: argparse.Namespace) -> SplitEngine:
 
 def chosen_swaps(texts: Sequence[str]) -> dict[int, Path]:
     """Every `--swap K=PATH`; the same K twice is refused: which file was meant cannot be guessed."""
+    from core.evaluation.runs import EvaluationError, parse_swap
+
     swaps: dict[int, Path] = {}
     for text in texts:
         member, path = parse_swap(text)
@@ -81,6 +73,9 @@ def chosen_swaps(texts: Sequence[str]) -> dict[int, Path]:
 def check_swaps_load(swaps: Mapping[int, Path]) -> None:
     """A swapped-in checkpoint that does not load refuses the run: unlike a broken member of the
     folder, skipping it would score an ensemble nobody asked for under the swap's name."""
+    from core.evaluation.runs import EvaluationError
+    from core.model.checkpoints import CheckpointError, load_checkpoint
+
     for member, path in swaps.items():
         try:
             load_checkpoint(path, "cpu")
@@ -89,6 +84,17 @@ def check_swaps_load(swaps: Mapping[int, Path]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch and h5py load only when the command runs, never for --help or a flag error.
+    from tqdm import tqdm
+
+    from core.evaluation.runs import (
+        apply_swaps,
+        check_run_outputs,
+        resolve_checkpoint_paths,
+        run_evaluation,
+        save_run,
+    )
+
     engine = ray_engine(args) if args.engine == "ray" else None
     paths, warnings = resolve_checkpoint_paths(args.models, args.checkpoints)
     chosen = chosen_swaps(args.swap)

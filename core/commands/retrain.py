@@ -6,13 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from core.commands.train import add_training_options, format_progress
-from core.training.batches import AugmentationConfig
-from core.training.ensemble import load_training_splits
-from core.training.member import TrainingProgress
-from core.training.retrain import plan_retrain, retrain_member
+from core.training.config import AugmentationConfig
 
 # Flag destination -> TrainingConfig field, for the options given on the command line.
 TRAINING_FIELDS = {
@@ -70,6 +65,13 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch and the training stack load only when the command runs, never for --help or a flag error.
+    import torch
+
+    from core.training.ensemble import load_training_splits
+    from core.training.member import TrainingProgress
+    from core.training.retrain import plan_retrain, retrain_member
+
     plan = plan_retrain(
         args.models,
         args.member,

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from core.commands.cluster import add_engine_flags, import_ray_module
-from core.model.network import TemporalModelConfig
-from core.training.batches import AugmentationConfig
-from core.training.ensemble import MemberRunner, load_training_splits, train_ensemble, train_here
-from core.training.member import TrainingConfig, TrainingProgress
+from core.model.config import TemporalModelConfig
+from core.training.config import AugmentationConfig, TrainingConfig
+
+if TYPE_CHECKING:
+    from core.training.ensemble import MemberRunner
+    from core.training.member import TrainingProgress
 
 DEFAULTS = TrainingConfig()
 MODEL_DEFAULTS = TemporalModelConfig()
@@ -94,6 +95,8 @@ def add_training_options(parser: argparse.ArgumentParser, *, recorded_defaults: 
 
 
 def member_runner(args: argparse.Namespace) -> MemberRunner:
+    from core.training.ensemble import train_here
+
     if args.engine == "local":
         return train_here
     ray_train = import_ray_module("core.training.ray_train")
@@ -144,6 +147,11 @@ def format_progress(progress: TrainingProgress) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    # torch and the training stack load only when the command runs, never for --help or a flag error.
+    import torch
+
+    from core.training.ensemble import load_training_splits, train_ensemble
+
     runner = member_runner(args)
     train, val = load_training_splits(args.features)
     print(f"train: {train.num_videos} videos, val: {val.num_videos} videos, {train.feature_dim}-d features")

@@ -18,12 +18,9 @@ import numpy as np
 import torch
 from captum.attr import IntegratedGradients
 
+from core.explain.methods import ATTENTION, INTEGRATED_GRADIENTS, METHODS, OCCLUSION
 from core.explain.predictor import BATCH_ELEMENTS, ExplainedPredictor
 
-OCCLUSION = "occlusion"
-INTEGRATED_GRADIENTS = "integrated_gradients"
-ATTENTION = "attention"
-METHODS: tuple[str, ...] = (OCCLUSION, INTEGRATED_GRADIENTS, ATTENTION)
 IG_STEPS = 32
 
 

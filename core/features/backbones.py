@@ -23,8 +23,8 @@ import torch
 from torch import nn
 
 from core.device import default_device
+from core.features.choices import NORMALIZATIONS
 
-NORMALIZATIONS: tuple[str, ...] = ("half", "imagenet")
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 

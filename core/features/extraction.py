@@ -18,12 +18,12 @@ import numpy as np
 import torch
 
 from core.classes import CLASS_NAMES, class_index
-from core.features.backbones import NORMALIZATIONS, Backbone, BackboneSpec, load_backbone
+from core.features.backbones import Backbone, BackboneSpec, load_backbone
+from core.features.choices import DEFAULT_BATCH_SIZE, NORMALIZATIONS
 from core.features.recipe import FeatureRecipe, scale_indices
 from core.features.writer import FeatureWriter
 from core.video.decode import VIDEO_EXTENSIONS, DecodedClip, VideoDecodeError, decode_uniform_frames
 
-DEFAULT_BATCH_SIZE = 24
 _PREFETCH_VIDEOS = 2
 
 

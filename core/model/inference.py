@@ -19,11 +19,11 @@ import torch
 from torch import nn
 
 from core.features.store import FeatureChunk, chunk_rows
+from core.model.config import DEFAULT_BATCH_SIZE
 from core.model.cpu_threads import unit_pool
 from core.model.tta import TTA_MODES, tta_indices, validate_modes
 
 ProgressCallback = Callable[[int, int], None]
-DEFAULT_BATCH_SIZE = 48
 # Below this many sequences an LSTM batch costs more per sequence than packing it with others.
 MIN_UNPADDED_BATCH = 8
 ENSEMBLE = "ensemble"

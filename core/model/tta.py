@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-TTA_MODES: tuple[str, ...] = ("original", "reverse", "speed_up", "speed_down")
+from core.model.config import TTA_MODES
 
 
 def tta_indices(length: int, mode: str) -> torch.Tensor:

@@ -4,7 +4,6 @@ augmentation, padding collate, and the epoch-based cosine-restart schedule."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -12,20 +11,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 from torch.utils.data import Dataset, WeightedRandomSampler
 
-
-@dataclass(frozen=True)
-class AugmentationConfig:
-    """Probabilities and strengths of the original's three training augmentations."""
-
-    subsample_p: float = 0.5
-    subsample_min_fraction: float = 0.7
-    roll_p: float = 0.3
-    roll_max_steps: int = 3
-    noise_p: float = 0.2
-    noise_std: float = 0.01
-
-    def to_dict(self) -> dict[str, float]:
-        return asdict(self)
+from core.training.config import AugmentationConfig
 
 
 def augment_sequence(x: torch.Tensor, rng: np.random.Generator, config: AugmentationConfig) -> torch.Tensor:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,13 +25,13 @@ from core.evaluation.metrics import Scores, compute_metrics
 from core.features.store import FeatureSet
 from core.model.network import TemporalClassifier, TemporalModelConfig
 from core.training.batches import (
-    AugmentationConfig,
     EpochCosineRestarts,
     SequenceDataset,
     balanced_sampler,
     class_share_sampler,
     pad_collate,
 )
+from core.training.config import TrainingConfig
 from core.training.losses import FocalLoss, class_balanced_alpha
 
 
@@ -48,63 +48,6 @@ ResumeState = dict[str, Any]
 """Everything needed to continue training after an epoch exactly as if it had not stopped: weights,
 optimizer and schedule state, the best epoch so far, the history and every random stream."""
 StopCheck = Callable[[], bool]
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Every default is the original recipe (lr 1e-3, batch 48, up to 150 epochs, patience 25,
-    AdamW wd 5e-4, focal gamma 2 with smoothing 0.1, cosine restarts T_0 20 x2 to 1e-6, clip 1.0,
-    seeds 42..45); `python -m core train` takes its defaults from here."""
-
-    max_epochs: int = 150
-    patience: int = 25
-    batch_size: int = 48
-    learning_rate: float = 1e-3
-    weight_decay: float = 5e-4
-    betas: tuple[float, float] = (0.9, 0.999)
-    focal_gamma: float = 2.0
-    label_smoothing: float = 0.1
-    alpha_clip: tuple[float, float] = (0.5, 10.0)
-    restart_epochs: int = 20
-    restart_mult: int = 2
-    eta_min: float = 1e-6
-    grad_clip_norm: float = 1.0
-    balanced_sampling: bool = True
-    class_shares: tuple[float, ...] | None = None
-    """Share of each class (class order) in the sampled batches; overrides balanced_sampling."""
-    base_seed: int = 42
-    augmentation: AugmentationConfig = field(default_factory=AugmentationConfig)
-    note: str = ""
-    """Why this recipe differs from the usual one; kept in the checkpoint for the app to show."""
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["betas"] = list(self.betas)
-        data["alpha_clip"] = list(self.alpha_clip)
-        data["class_shares"] = None if self.class_shares is None else list(self.class_shares)
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TrainingConfig:
-        """The inverse of `to_dict`; fields it does not know are ignored."""
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        for name in ("betas", "alpha_clip", "class_shares"):
-            if values.get(name) is not None:
-                values[name] = tuple(values[name])
-        if isinstance(values.get("augmentation"), Mapping):
-            values["augmentation"] = AugmentationConfig(**values["augmentation"])
-        return cls(**values)
-
-    def __post_init__(self) -> None:
-        for name in ("max_epochs", "patience", "batch_size", "restart_epochs"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"training setting {name} must be at least 1, got {getattr(self, name)}")
-        if self.class_shares is not None and (min(self.class_shares) < 0 or sum(self.class_shares) <= 0):
-            raise ValueError(f"class_shares must be non-negative and not all zero, got {self.class_shares}")
-
-    def member_seed(self, member: int) -> int:
-        return self.base_seed + member - 1
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.audit.duplicates import nearest_rows
-from core.audit.embedding_map import MAP_SAMPLE_CAP, EmbeddingMap
+from core.audit.embedding_map import MAP_POINT_CAP, EmbeddingMap
 from core.audit.map_cache import map_key
 from core.audit.splits import stacked_means
 from dashboard.cache import fingerprint, member_vectors, stacked_vectors, unit_rows, video_map
@@ -49,10 +49,10 @@ def representation(data: ExplorerData, option: str) -> tuple[str, np.ndarray]:
     paths = [split.path for split in data.compared]
     inputs = [fingerprint(path) for path in paths]
     if option == FEATURES:
-        key = map_key(inputs, option, MAP_SAMPLE_CAP)
+        key = map_key(inputs, option, MAP_POINT_CAP)
         return key, stacked_vectors(key, lambda: stacked_means(data.compared)[0])
     member = next(m for m in data.context.members.members if short_name(m.name) == option)
-    key = map_key([*inputs, fingerprint(member.path)], option, MAP_SAMPLE_CAP)
+    key = map_key([*inputs, fingerprint(member.path)], option, MAP_POINT_CAP)
     return key, member_vectors(paths, member)
 
 
@@ -134,13 +134,13 @@ def render_one_map(data: ExplorerData, option: str, colour: str, splits: list[st
         key=key,
         width="stretch",
     )
-    sample = (
-        f"a uniform sample of {len(embedding.rows):,} of the {embedding.total:,} videos "
-        f"(maps are capped at {MAP_SAMPLE_CAP:,})"
+    drawn = (
+        f"A uniform sample of {len(embedding.rows):,} of the {embedding.total:,} videos "
+        f"(maps draw at most {MAP_POINT_CAP:,})"
         if embedding.sampled
-        else f"all {embedding.total:,} videos"
+        else f"All {embedding.total:,} videos"
     )
-    st.caption(f"{embedding.method} of {sample}; {len(points):,} shown for the chosen splits.")
+    st.caption(f"{drawn}: {embedding.method}; {len(points):,} shown for the chosen splits.")
     return [tuple(point["customdata"][:2]) for point in event.selection.points]
 
 

@@ -12,7 +12,7 @@ from sklearn.metrics import f1_score
 
 from core.audit import duplicates
 from core.audit.document import AuditFileError, read_audit
-from core.audit.embedding_map import embedding_map
+from core.audit.embedding_map import embedding_map, sample_rows
 from core.audit.representations import mean_features, member_embeddings
 from core.audit.slices import slice_rows
 from core.classes import CLASS_NAMES
@@ -90,10 +90,27 @@ def test_the_map_places_every_video_or_a_stated_sample() -> None:
     vectors, _ = planted_vectors(300, 0)
     full = embedding_map(vectors)
     assert full.coordinates.shape == (300, 2) and not full.sampled and "UMAP" in full.method
-    sampled = embedding_map(vectors, cap=120)
+    assert "placed" not in full.method
+    sampled = embedding_map(vectors, point_cap=120)
     assert sampled.sampled and len(sampled.rows) == 120 and len(set(sampled.rows.tolist())) == 120
     tiny = embedding_map(vectors[:2])
     assert tiny.coordinates.shape == (2, 2) and "PCA" in tiny.method
+
+
+def test_videos_beyond_the_laid_out_sample_land_among_their_own_kind() -> None:
+    rng = np.random.default_rng(4)
+    cluster = np.repeat(np.arange(4), 100)
+    vectors = (rng.normal(scale=8.0, size=(4, 48))[cluster] + rng.normal(size=(400, 48))).astype(np.float32)
+    layout = embedding_map(vectors, fit_cap=100)
+    assert not layout.sampled and np.isfinite(layout.coordinates).all()
+    assert "sample of 100 videos; the other 300 placed" in layout.method
+    laid_out = np.zeros(400, dtype=bool)
+    laid_out[sample_rows(400, 100)] = True
+    distances = np.linalg.norm(
+        layout.coordinates[~laid_out, None, :] - layout.coordinates[None, laid_out, :], axis=2
+    )
+    nearest_kind = cluster[laid_out][distances.argmin(axis=1)]
+    assert np.mean(nearest_kind == cluster[~laid_out]) >= 0.95
 
 
 def test_a_malformed_audit_file_is_refused_with_its_name(tmp_path) -> None:

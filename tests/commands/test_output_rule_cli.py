@@ -185,7 +185,8 @@ def test_extract_refuses_an_out_that_is_not_a_feature_file(tmp_path, capsys):
 def test_extract_resumes_its_own_feature_file_without_the_flag(tmp_path):
     import argparse
 
-    from core.commands.extract import check_extraction_output, register
+    from core.commands.extract import register
+    from core.commands.extract_run import check_extraction_output
 
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers())

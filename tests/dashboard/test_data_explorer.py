@@ -74,7 +74,7 @@ def test_slices_and_map_are_shown(audited: AppTest) -> None:
     slices = table_with(audited, "subcategory", "accuracy")
     assert list(slices["accuracy"]) == sorted(slices["accuracy"])
     assert len(audited.get("plotly_chart")) == 1
-    assert any("UMAP" in c.value and "all 144 videos" in c.value for c in audited.caption)
+    assert any("UMAP" in c.value and c.value.startswith("All 144 videos:") for c in audited.caption)
     neighbours = table_with(audited, "similarity", "true_class")
     assert len(neighbours) == 10 and list(neighbours["similarity"]) == sorted(
         neighbours["similarity"], reverse=True
