@@ -12,8 +12,10 @@ positive. Candidates:
                   steps, best of shifts -2..2 (a trim moves the sampled frames)
   CSLS            2 cos - mean cos of each clip's 10 nearest clips (penalises dense look-alike
                   families)
-  thumbnails      the decoded frames, 32x24 grey, each matched to its best frame of the other clip
-                  (reads the videos, not the features)
+  thumbnails      the decoded frames as grey thumbnails (16x12 and 32x24, each centred and
+                  normalised; reads the videos, not the features), either each frame matched to
+                  its best frame of the other clip, or frame by frame in order, best of shifts
+                  of 0..8 frames either way (a trim drops whole frames from the start)
 
     python bench/near_duplicate_margin.py --root /tmp/demo
 
@@ -41,8 +43,10 @@ from core.features.extraction import ExtractionOptions, extract_directory
 from core.features.store import open_features
 from core.paths import SPLITS, ProjectPaths
 
-THUMBNAIL = (32, 24)
+THUMBNAILS = ((16, 12), (32, 24))
 SHIFTS = range(-2, 3)
+FRAME_SHIFTS = range(9)  # one direction; the other is the transpose
+MIN_OVERLAP = 10
 CSLS_NEIGHBOURS = 10
 
 
@@ -85,12 +89,12 @@ def csls(steps: np.ndarray) -> np.ndarray:
     return 2 * cosine - density[:, None] - density[None, :]
 
 
-def thumbnails(path: Path) -> np.ndarray:
+def thumbnails(path: Path, size: tuple[int, int]) -> np.ndarray:
     capture = cv2.VideoCapture(str(path))
     frames = []
     ok, frame = capture.read()
     while ok:
-        grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), THUMBNAIL, interpolation=cv2.INTER_AREA)
+        grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
         frames.append(grey.astype(np.float32).ravel() - grey.mean())
         ok, frame = capture.read()
     capture.release()
@@ -106,6 +110,22 @@ def thumbnail_match(clips: list[np.ndarray]) -> np.ndarray:
         np.maximum.at(best, owner, (clip @ frames.T).T)
         similarity[row] = best.mean(axis=1)
     return np.minimum(similarity, similarity.T)
+
+
+def thumbnail_aligned(clips: list[np.ndarray]) -> np.ndarray:
+    length = max(len(c) for c in clips)
+    frames = np.zeros((len(clips), length, clips[0].shape[1]), np.float32)
+    present = np.zeros((len(clips), length), np.float32)
+    for row, clip in enumerate(clips):
+        frames[row, : len(clip)], present[row, : len(clip)] = clip, 1
+    best = np.full((len(clips), len(clips)), -1.0)
+    for shift in FRAME_SHIFTS:
+        first, second = frames[:, shift:], frames[:, : length - shift]
+        overlap = present[:, shift:] @ present[:, : length - shift].T
+        score = np.einsum("itd,jtd->ij", first, second) / np.maximum(overlap, 1)
+        score = np.where(overlap >= MIN_OVERLAP, score, -1.0)
+        best = np.maximum(best, np.maximum(score, score.T))
+    return best
 
 
 def make_copies(root: Path, work: Path, per_class: int) -> dict[str, str]:
@@ -141,7 +161,7 @@ def report(name: str, similarity: np.ndarray, splits: np.ndarray, copy_pairs: li
     closest = similarity[crossing].max()
     copies = np.array([similarity[a, b] for a, b in copy_pairs])
     print(
-        f"{name:22s} copies {copies.min():7.3f} (weakest) {np.median(copies):7.3f} (median)"
+        f"{name:32s} copies {copies.min():7.3f} (weakest) {np.median(copies):7.3f} (median)"
         f"  closest look-alike {closest:7.3f}  margin {copies.min() - closest:+.3f}"
     )
 
@@ -164,7 +184,7 @@ def main() -> int:
             for split, _, names in parts
             for name in names
         ]
-        clips = [thumbnails(video) for video in videos]
+        clips = {size: [thumbnails(video, size) for video in videos] for size in THUMBNAILS}
     steps = np.concatenate([p[1] for p in parts])
     splits = np.array([split for split, _, names in parts for _ in names])
     row = {(split, name): i for i, (split, name) in enumerate((s, n) for s, _, ns in parts for n in ns)}
@@ -179,7 +199,9 @@ def main() -> int:
     }
     for name, similarity in candidates.items():
         report(name, similarity(steps), splits, copy_pairs)
-    report("thumbnails 32x24", thumbnail_match(clips), splits, copy_pairs)
+    for (width, height), sized in clips.items():
+        report(f"thumbnails {width}x{height}, best", thumbnail_match(sized), splits, copy_pairs)
+        report(f"thumbnails {width}x{height}, aligned", thumbnail_aligned(sized), splits, copy_pairs)
     return 0
 
 
