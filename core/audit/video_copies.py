@@ -17,10 +17,10 @@ import cv2
 import numpy as np
 
 THUMBNAIL_SIZE = (32, 24)
-COPY_SIMILARITY = 0.982
-"""Mean cosine of aligned thumbnails above which a clip counts as a copy of another: between the
-weakest heavy copy (0.989) and the closest look-alike across splits (0.975) on the demo build;
-see docs/demo.md."""
+COPY_SIMILARITY = 0.979
+"""Mean cosine of aligned thumbnails above which a clip counts as a copy of another: midway between
+the weakest of 32 heavy copies (0.983) and the closest look-alike across splits (0.975) on the
+demo build; see docs/demo.md."""
 
 
 def frame_thumbnails(path: Path, size: tuple[int, int] = THUMBNAIL_SIZE) -> np.ndarray:
