@@ -14,8 +14,9 @@ positive. Candidates:
                   families)
   thumbnails      the decoded frames as grey thumbnails (16x12 and 32x24, each centred and
                   normalised; reads the videos, not the features), either each frame matched to
-                  its best frame of the other clip, or frame by frame in order, best of shifts
-                  of 0..8 frames either way (a trim drops whole frames from the start)
+                  its best frame of the other clip, or frame by frame in order at the best shift
+                  (core/audit/video_copies.py's comparison: a trim drops whole frames from the
+                  start); every pair is compared, a few minutes on a busy machine
 
     python bench/near_duplicate_margin.py --root /tmp/demo
 
@@ -30,7 +31,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo_audit import reencoded_copy
 
+from core.audit.video_copies import aligned_similarity, frame_thumbnails
 from core.classes import CLASS_NAMES
 from core.features.extraction import ExtractionOptions, extract_directory
 from core.features.store import open_features
@@ -45,8 +46,6 @@ from core.paths import SPLITS, ProjectPaths
 
 THUMBNAILS = ((16, 12), (32, 24))
 SHIFTS = range(-2, 3)
-FRAME_SHIFTS = range(9)  # one direction; the other is the transpose
-MIN_OVERLAP = 10
 CSLS_NEIGHBOURS = 10
 
 
@@ -89,18 +88,6 @@ def csls(steps: np.ndarray) -> np.ndarray:
     return 2 * cosine - density[:, None] - density[None, :]
 
 
-def thumbnails(path: Path, size: tuple[int, int]) -> np.ndarray:
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    ok, frame = capture.read()
-    while ok:
-        grey = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), size, interpolation=cv2.INTER_AREA)
-        frames.append(grey.astype(np.float32).ravel() - grey.mean())
-        ok, frame = capture.read()
-    capture.release()
-    return _unit(np.array(frames))
-
-
 def thumbnail_match(clips: list[np.ndarray]) -> np.ndarray:
     frames = np.concatenate(clips)
     owner = np.concatenate([np.full(len(c), i) for i, c in enumerate(clips)])
@@ -113,19 +100,11 @@ def thumbnail_match(clips: list[np.ndarray]) -> np.ndarray:
 
 
 def thumbnail_aligned(clips: list[np.ndarray]) -> np.ndarray:
-    length = max(len(c) for c in clips)
-    frames = np.zeros((len(clips), length, clips[0].shape[1]), np.float32)
-    present = np.zeros((len(clips), length), np.float32)
+    similarity = np.eye(len(clips))
     for row, clip in enumerate(clips):
-        frames[row, : len(clip)], present[row, : len(clip)] = clip, 1
-    best = np.full((len(clips), len(clips)), -1.0)
-    for shift in FRAME_SHIFTS:
-        first, second = frames[:, shift:], frames[:, : length - shift]
-        overlap = present[:, shift:] @ present[:, : length - shift].T
-        score = np.einsum("itd,jtd->ij", first, second) / np.maximum(overlap, 1)
-        score = np.where(overlap >= MIN_OVERLAP, score, -1.0)
-        best = np.maximum(best, np.maximum(score, score.T))
-    return best
+        for other in range(row + 1, len(clips)):
+            similarity[row, other] = similarity[other, row] = aligned_similarity(clip, clips[other])
+    return similarity
 
 
 def make_copies(root: Path, work: Path, per_class: int) -> dict[str, str]:
@@ -184,7 +163,7 @@ def main() -> int:
             for split, _, names in parts
             for name in names
         ]
-        clips = {size: [thumbnails(video, size) for video in videos] for size in THUMBNAILS}
+        clips = {size: [frame_thumbnails(video, size) for video in videos] for size in THUMBNAILS}
     steps = np.concatenate([p[1] for p in parts])
     splits = np.array([split for split, _, names in parts for _ in names])
     row = {(split, name): i for i, (split, name) in enumerate((s, n) for s, _, ns in parts for n in ns)}
