@@ -4,7 +4,9 @@
    default threshold: a demo whose splits are honest has none;
 2. the audit is still sensitive: four train clips (one per class) re-encoded as a copy would be
    (scaled to 85%, H.264 at CRF 32, the first 0.3 s trimmed), extracted as a test split, must
-   each be flagged against its original.
+   each be flagged against its original, by the features' cosine or by the decoded frames
+   compared in order (core/audit/video_copies.py);
+3. the decoded frames find no test or val clip that copies a clip of another split.
 
     python -m core demo --root /tmp/demo && python bench/demo_audit.py --root /tmp/demo
 
@@ -26,8 +28,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.audit.duplicates import NEAR_DUPLICATE_SIMILARITY
+from core.audit.video_copies import COPY_SIMILARITY
 from core.classes import CLASS_NAMES
-from core.demo.leaks import copy_similarities, cross_split_pairs
+from core.demo.leaks import copy_similarities, cross_split_pairs, frame_copy_pairs, frame_similarities
 from core.features.extraction import ExtractionOptions, extract_directory
 from core.features.store import open_features
 from core.paths import SPLITS, ProjectPaths
@@ -70,10 +73,10 @@ def reencoded_copy(
 
 def copy_scores(
     root: Path, work: Path, *, scale: float = SCALE, crf: int = CRF, trim_s: float = TRIM_S
-) -> dict[str, tuple[str, float]]:
+) -> dict[str, tuple[str, float, float]]:
     """Re-encode the first train clip of each class into a test split under `work`, extract it
     with the build's recipe, and score it against the build's train and val features as the audit
-    does: copy name -> (original name, cosine)."""
+    does: copy name -> (original name, features' cosine, aligned-thumbnail similarity)."""
     paths = ProjectPaths.at(root)
     with open_features(paths.features_file("train")) as train:
         names, recipe = train.video_names, train.recipe
@@ -95,7 +98,10 @@ def copy_scores(
         ExtractionOptions(recipe=recipe, class_names=CLASS_NAMES, device="cpu", resume=False),
     )
     scores = copy_similarities(sorted(features.glob("*.h5")), originals)
-    return {copy: (originals[copy], score) for copy, score in scores.items()}
+    frames = frame_similarities(
+        {work / "videos" / c: paths.demo_videos_dir / "train" / o for c, o in originals.items()}
+    )
+    return {c: (originals[c], score, frames[work / "videos" / c]) for c, score in scores.items()}
 
 
 def main() -> int:
@@ -116,12 +122,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         scores = copy_scores(args.root, Path(folder), scale=args.scale, crf=args.crf, trim_s=args.trim)
     missed = 0
-    for original, score in scores.values():
-        flagged = score >= NEAR_DUPLICATE_SIMILARITY
+    for original, score, frames in scores.values():
+        flagged = score >= NEAR_DUPLICATE_SIMILARITY or frames >= COPY_SIMILARITY
         missed += not flagged
-        verdict = "flagged" if flagged else f"NOT flagged (threshold {NEAR_DUPLICATE_SIMILARITY})"
-        print(f"re-encoded copy of train {original}: cosine {score:.3f}, {verdict}")
-    return 1 if pairs or missed else 0
+        print(
+            f"re-encoded copy of train {original}: cosine {score:.3f} (threshold "
+            f"{NEAR_DUPLICATE_SIMILARITY}), frames {frames:.3f} (threshold {COPY_SIMILARITY}), "
+            + ("flagged" if flagged else "NOT flagged")
+        )
+    copies = frame_copy_pairs(paths.demo_videos_dir)
+    print(f"clips whose frames copy a clip of another split: {len(copies)}")
+    for pair in copies:
+        where = f"{pair['split']} {pair['video']} ~ {pair['match_split']} {pair['match']}"
+        print(f"  {pair['similarity']:.3f} {where}")
+    return 1 if pairs or missed or copies else 0
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The demo against its own audit: the near-duplicate pairs that cross splits in a features
-folder, found exactly as `python -m core audit` finds them (same vectors, same threshold)."""
+folder, found exactly as `python -m core audit` finds them (same vectors, same threshold), and
+the re-encoded copies its decoded frames give away (core/audit/video_copies.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from core.audit.duplicates import NEAR_DUPLICATE_SIMILARITY, unit_vectors
 from core.audit.run import AuditFindings, find_near_duplicates
 from core.audit.splits import read_splits, stacked_means
+from core.audit.video_copies import COPY_SIMILARITY, aligned_similarity, copy_matches, frame_thumbnails
 
 
 def cross_split_pairs(
@@ -38,4 +40,38 @@ def copy_similarities(feature_files: Sequence[Path], originals: Mapping[str, str
     return {
         copy: float(unit[row["test", copy]] @ unit[row["train", original]])
         for copy, original in originals.items()
+    }
+
+
+def _clips(folder: Path) -> dict[str, Path]:
+    return {str(path.relative_to(folder)): path for path in sorted(folder.rglob("*.mp4"))}
+
+
+def frame_copy_pairs(videos_dir: Path, threshold: float = COPY_SIMILARITY) -> list[dict[str, object]]:
+    """Every test or val clip under `videos_dir/{split}/` whose decoded frames match, in order, a
+    clip of a split it must not share anything with (test: val and train; val: train)."""
+    clips = {split: _clips(videos_dir / split) for split in ("test", "val", "train")}
+    thumbnails = {split: [frame_thumbnails(p) for p in found.values()] for split, found in clips.items()}
+    pairs = []
+    for split, others in (("test", ("val", "train")), ("val", ("train",))):
+        for other in others:
+            for q, r, score in copy_matches(thumbnails[split], thumbnails[other], threshold):
+                video, match = list(clips[split])[q], list(clips[other])[r]
+                pairs.append(
+                    {
+                        "video": video,
+                        "split": split,
+                        "match": match,
+                        "match_split": other,
+                        "similarity": round(score, 6),
+                    }
+                )
+    return sorted(pairs, key=lambda pair: -float(pair["similarity"]))
+
+
+def frame_similarities(copies: Mapping[Path, Path]) -> dict[Path, float]:
+    """For each copy (path -> path of its original), the aligned-thumbnail similarity of the two."""
+    return {
+        copy: aligned_similarity(frame_thumbnails(copy), frame_thumbnails(original))
+        for copy, original in copies.items()
     }
