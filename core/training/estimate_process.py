@@ -28,6 +28,8 @@ ESTIMATE_MODULE = "core.training.estimate_process"
 # Loading torch and the features, then a few batches of a full-size member on a busy CPU.
 ESTIMATE_TIMEOUT_S = 300.0
 TIMED_BATCHES = 2
+# Batches are timed for at least this long: two alone, on a busy CPU, may both catch a stall.
+TIMED_SECONDS = 3.0
 
 
 class EstimateFailed(ValueError):
@@ -95,7 +97,13 @@ def _measure(args: argparse.Namespace) -> EpochEstimate:
     train, val = load_training_splits(args.features)
     check_features_fit(recipe, train, val)
     return estimate_epoch(
-        train, val, recipe.checkpoint.config, recipe.training, torch.device(args.device), TIMED_BATCHES
+        train,
+        val,
+        recipe.checkpoint.config,
+        recipe.training,
+        torch.device(args.device),
+        batches=TIMED_BATCHES,
+        min_seconds=TIMED_SECONDS,
     )
 
 
