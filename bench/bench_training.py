@@ -27,8 +27,8 @@ background TTA pass: every member over the test split in every TTA mode, again a
   panel    what the app's *Start retraining* does: `RetrainRegistry.submit`, a worker process;
   thread   the earlier mechanism, for the cause: the same training in a thread of this process,
            beside the TTA load (shared GIL, and torch's thread count the TTA pass sets to one).
-The form's estimate (`estimate_epoch`, measured here the way the app measures it) is printed
-beside them. Epoch 1 of every run is a warm-up and not counted.
+The form's estimate (`estimate_in_own_process`, the timing process the app starts, while the
+app-like load runs here) is printed beside them. Epoch 1 of every run is a warm-up and not counted.
 
     python bench/bench_training.py --panel-vs-cli . --member 1 --epochs 4 --rounds 2
 """
@@ -63,7 +63,7 @@ from core.model.tta import TTA_MODES
 from core.paths import ProjectPaths, features_file_name
 from core.training.batches import SequenceDataset, balanced_sampler
 from core.training.ensemble import load_training_splits
-from core.training.estimate import estimate_epoch
+from core.training.estimate_process import estimate_in_own_process
 from core.training.jobs import RetrainRegistry, RetrainRequest, RetrainState
 from core.training.losses import FocalLoss, class_balanced_alpha
 from core.training.member import TrainingConfig, train_member
@@ -306,10 +306,7 @@ def time_thread(paths: ProjectPaths, member: int, epochs: int, scratch: Path) ->
 
 
 def form_estimate(paths: ProjectPaths, member: int) -> float:
-    plan = plan_retrain(paths.models_dir, member, paths.features_dir, paths.root / "unused-candidate")
-    train, val = load_training_splits(paths.features_dir)
-    estimate = estimate_epoch(train, val, plan.model_config, plan.config, torch.device("cpu"), batches=2)
-    return estimate.seconds_per_epoch
+    return estimate_in_own_process(paths.models_dir, member, paths.features_dir, "cpu").seconds_per_epoch
 
 
 def compare_retrain_mechanisms(project: Path, member: int, epochs: int, rounds: int) -> None:
@@ -324,8 +321,9 @@ def compare_retrain_mechanisms(project: Path, member: int, epochs: int, rounds: 
     }
     seconds: dict[str, list[float]] = {name: [] for name in timers}
     with tempfile.TemporaryDirectory(prefix=".bench-", dir=paths.root) as scratch, AppLoad(paths) as load:
-        estimate = form_estimate(paths, member)
+        estimates: list[float] = []
         for round_index in range(rounds):
+            estimates.append(form_estimate(paths, member))
             names = list(timers) if round_index % 2 == 0 else list(reversed(timers))
             for name in names:
                 seconds[name].extend(timers[name](paths, member, epochs, Path(scratch)))
@@ -335,7 +333,9 @@ def compare_retrain_mechanisms(project: Path, member: int, epochs: int, rounds: 
     medians = {name: float(np.median(values)) for name, values in seconds.items()}
     for name, values in seconds.items():
         print(f"{name:7s} {medians[name]:7.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in values)})")
-    print(f"form estimate {estimate:.2f} s/epoch: {estimate / medians['panel']:.2f}x the panel's epochs")
+    estimate = float(np.median(estimates))
+    print(f"form estimate {estimate:.2f} s/epoch median  ({', '.join(f'{s:.2f}' for s in estimates)}): "
+          f"{estimate / medians['panel']:.2f}x the panel's epochs (target 0.67x to 1.5x)")  # fmt: skip
     print(f"ratio panel/cli: {medians['panel'] / medians['cli']:.2f}x (target at most 1.3x); "
           f"thread/cli: {medians['thread'] / medians['cli']:.2f}x")  # fmt: skip
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import torch
 
 from core.audit.duplicates import unit_vectors
 from core.audit.embedding_map import EmbeddingMap, embedding_map
@@ -40,8 +39,8 @@ from core.model.inference import SequencePrediction, predict_sequence, predict_s
 from core.model.prediction_cache import file_fingerprint, load_cached_probabilities
 from core.model.tta import TTA_MODES
 from core.paths import checkpoint_file_name, features_file_name
-from core.training.ensemble import load_training_splits
-from core.training.estimate import EpochEstimate, estimate_epoch
+from core.training.estimate import EpochEstimate
+from core.training.estimate_process import estimate_in_own_process
 from core.training.jobs import RetrainRegistry
 from core.training.retrain import MemberRecipe, member_recipe
 from core.video.decode import VideoDecodeError, decode_uniform_frames
@@ -234,20 +233,17 @@ def retrain_recipe(models_dir: Path, member: int) -> MemberRecipe:
     return _member_recipe(str(models_dir), member, tuple(fingerprint(p) for p in paths))
 
 
-@st.cache_data(show_spinner="Timing a few training batches on this device…", max_entries=16)
+@st.cache_data(show_spinner="Timing a few training batches in a process of its own…", max_entries=16)
 def _epoch_estimate(
     models_dir: str, member: int, features_dir: str, fingerprints: tuple[str, ...], device: str
 ) -> EpochEstimate:
-    recipe = member_recipe(Path(models_dir), member)
-    train, val = load_training_splits(Path(features_dir))
-    return estimate_epoch(
-        train, val, recipe.checkpoint.config, recipe.training, torch.device(device), batches=2
-    )
+    return estimate_in_own_process(Path(models_dir), member, Path(features_dir), device)
 
 
 def epoch_estimate(models_dir: Path, member: int, features_dir: Path, device: str) -> EpochEstimate:
-    """Seconds per epoch of this member on the training features and device, measured once per
-    (member, features) content."""
+    """Seconds per epoch of this member on the training features and device, timed once per
+    (member, features, device) content in a process started as the retrain job's is (raises
+    EstimateFailed with the process's one-line reason)."""
     inputs = [
         models_dir / checkpoint_file_name(member),
         *(features_dir / features_file_name(s) for s in ("train", "val")),

@@ -5,7 +5,6 @@ times the epochs still expected (early stopping bounds them)."""
 
 from __future__ import annotations
 
-import itertools
 import math
 import time
 from dataclasses import dataclass
@@ -55,7 +54,8 @@ def _time_train_batches(
     config: TrainingConfig,
     device: torch.device,
     batches: int,
-) -> float:
+    min_seconds: float,
+) -> list[float]:
     criterion = FocalLoss(
         class_balanced_alpha(train.labels, model.config.num_classes, clip=config.alpha_clip),
         gamma=config.focal_gamma,
@@ -63,10 +63,11 @@ def _time_train_batches(
     ).to(device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate)
     model.train()
-    timings = []
-    # The first batch pays for allocation and kernel selection; it is not timed.
-    loader = iter(itertools.islice(training_batches(train, config, config.base_seed), batches + 1))
-    while True:
+    timings: list[float] = []
+    loader = iter(training_batches(train, config, config.base_seed))
+    # The first batch pays for allocation and kernel selection; it is not counted. Timing goes on
+    # for `min_seconds` (within one epoch) so that a stall on a busy machine is averaged out.
+    while len(timings) <= batches or sum(timings[1:]) < min_seconds:
         started = time.perf_counter()
         batch = next(loader, None)
         if batch is None:
@@ -79,8 +80,7 @@ def _time_train_batches(
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         timings.append(time.perf_counter() - started)
-    measured = timings[1:] or timings
-    return sum(measured) / len(measured)
+    return timings[1:] or timings
 
 
 @torch.inference_mode()
@@ -106,14 +106,17 @@ def estimate_epoch(
     config: TrainingConfig,
     device: torch.device,
     batches: int = 3,
+    min_seconds: float = 0.0,
 ) -> EpochEstimate:
     """Seconds per epoch of this member size on these features and this device, measured on
-    `batches` training batches (after one untimed) and one validation batch; the random streams
-    of the caller are left as they were."""
+    `batches` training batches (after one untimed), more until `min_seconds` of them are timed
+    (at most one epoch's), and one validation batch; the random streams of the caller are left
+    as they were."""
     with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
         model = TemporalClassifier(model_config).to(device)
-        train_s = _time_train_batches(model, train, config, device, batches)
+        timed = _time_train_batches(model, train, config, device, batches, min_seconds)
         val_s = _time_val_batch(model, val, config.batch_size, device)
+    train_s = sum(timed) / len(timed)
     train_batches = math.ceil(train.num_videos / config.batch_size)
     val_batches = math.ceil(val.num_videos / config.batch_size)
     return EpochEstimate(
@@ -122,7 +125,7 @@ def estimate_epoch(
         val_batch_s=val_s,
         train_batches=train_batches,
         val_batches=val_batches,
-        measured_batches=min(batches, train_batches),
+        measured_batches=len(timed),
         device=device.type,
         hidden_dim=model_config.hidden_dim,
         max_epochs=config.max_epochs,

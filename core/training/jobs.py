@@ -49,7 +49,7 @@ WORKER_LOCK = "worker.lock"
 WORKER_LOG = "worker.log"
 WORKER_MODULE = "core.training.job_process"
 # Where `core` is importable from: the worker runs the same code as the app.
-_CODE_ROOT = Path(__file__).resolve().parents[2]
+CODE_ROOT = Path(__file__).resolve().parents[2]
 
 
 class RetrainState(StrEnum):
@@ -196,8 +196,9 @@ def worker_alive(folder: Path) -> bool:
     return False
 
 
-def _worker_environment() -> dict[str, str]:
-    paths = [str(_CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+def worker_environment() -> dict[str, str]:
+    """The app's environment, with `core` importable from CODE_ROOT for a child process."""
+    paths = [str(CODE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     return {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
 
 
@@ -217,8 +218,8 @@ def spawn_worker(folder: Path) -> subprocess.Popen:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=_worker_environment(),
-                cwd=_CODE_ROOT,
+                env=worker_environment(),
+                cwd=CODE_ROOT,
                 # Its own session: a Ctrl-C meant for the app does not cut the job short.
                 start_new_session=True,
             )

@@ -68,9 +68,9 @@ def render_cost(context: DashboardContext, number: int, device: str, max_epochs:
     else:
         per_epoch = estimate.seconds_per_epoch
         how = (
-            f"measured on {estimate.measured_batches} training batches of this member's size on these "
-            f"features: {estimate.train_batches} training and {estimate.val_batches} validation batches "
-            "per epoch"
+            f"timed on {estimate.measured_batches} training batches of this member's size on these "
+            "features, in a process of its own as the job runs: "
+            f"{estimate.train_batches} training and {estimate.val_batches} validation batches per epoch"
         )
     typical = members_typical_epochs(context)
     likely = (

@@ -55,7 +55,9 @@ def test_retrain_compare_compose_and_promote(project: Path, tmp_path: Path) -> N
         page.goto(f"{url}/collapse_inspector")
         settle(page)
         page.get_by_role("heading", name="Retrain this member").wait_for(timeout=120_000)
-        page.get_by_text("measured on 2 training batches of this member's size").wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"timed on \d+ training batches of this member's size")).wait_for(
+            timeout=60_000
+        )
         settle(page)
         page.get_by_role("button", name="Start retraining").scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "retrain_form.png"))
